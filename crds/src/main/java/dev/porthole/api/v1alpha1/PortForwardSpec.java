@@ -1,0 +1,89 @@
+package dev.porthole.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
+import java.util.List;
+
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@ValidationRule(
+        value = "(has(self.bindScope) && self.bindScope == 'Public') == (has(self.sourceRanges) && size(self.sourceRanges) > 0)",
+        message = "sourceRanges must be set when, and only when, bindScope is Public")
+public class PortForwardSpec {
+
+    /** Hard cap enforced by the schema, whatever any policy says. */
+    public static final String HARD_MAX_TTL = "24h";
+
+    @Required
+    @JsonPropertyDescription("What to reach: exactly one of pod, selector or service, and a port. Immutable.")
+    @ValidationRule(value = "self == oldSelf", message = "target is immutable; create a new PortForward instead")
+    private Target target;
+
+    @Required
+    @JsonPropertyDescription("Who may connect: users, groups and service accounts as the Kubernetes API server authenticates them. Immutable.")
+    @ValidationRule(value = "self == oldSelf", message = "audience is immutable; create a new PortForward instead")
+    private Audience audience;
+
+    @Required
+    @Pattern("^([0-9]+(\\.[0-9]+)?(ns|us|ms|s|m|h))+$")
+    @JsonPropertyDescription("How long the forward lives after creation, as a Go duration such as 30m or 1h30m. "
+            + "Must be positive and at most " + HARD_MAX_TTL + "; a PortForwardPolicy may cap it lower. May only be shortened.")
+    @ValidationRule(value = "duration(self) > duration('0s')", message = "ttl must be greater than zero")
+    @ValidationRule(value = "duration(self) <= duration('" + HARD_MAX_TTL + "')", message = "ttl must be at most " + HARD_MAX_TTL)
+    @ValidationRule(value = "duration(self) <= duration(oldSelf)", message = "ttl may only be shortened, never lengthened")
+    private String ttl;
+
+    @JsonPropertyDescription("Optional absolute end (RFC 3339). The forward ends at the earlier of creation+ttl and notAfter; "
+            + "a forward re-applied after notAfter is expired at once, never reactivated.")
+    @Pattern("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$")
+    private String notAfter;
+
+    @Default("Loopback")
+    @JsonPropertyDescription("How widely a client may bind its local end: Loopback (127.0.0.1 only, the default), "
+            + "Cluster (in-cluster addresses) or Public (a relay listener limited to sourceRanges). Immutable.")
+    @ValidationRule(value = "self == oldSelf", message = "bindScope is immutable; create a new PortForward instead")
+    private BindScope bindScope;
+
+    @JsonPropertyDescription("CIDRs allowed to reach a Public forward. Required with bindScope Public, forbidden otherwise.")
+    @Size(max = 16)
+    @ValidationRule(value = "self.all(r, isCIDR(r))", message = "every sourceRanges entry must be a CIDR such as 203.0.113.4/32")
+    private List<String> sourceRanges;
+
+    @JsonPropertyDescription("Why this forward exists, recorded in every audit Event (for example an incident id). "
+            + "A PortForwardPolicy may require it.")
+    @Size(max = 256)
+    private String reason;
+
+    @JsonPropertyDescription("Most client sessions open at once; further sessions are refused. A policy may cap it lower.")
+    @Min(1)
+    @Max(100)
+    private Integer maxSessions;
+
+    public Target getTarget() { return target; }
+    public void setTarget(Target target) { this.target = target; }
+    public Audience getAudience() { return audience; }
+    public void setAudience(Audience audience) { this.audience = audience; }
+    public String getTtl() { return ttl; }
+    public void setTtl(String ttl) { this.ttl = ttl; }
+    public String getNotAfter() { return notAfter; }
+    public void setNotAfter(String notAfter) { this.notAfter = notAfter; }
+    public BindScope getBindScope() { return bindScope; }
+    public void setBindScope(BindScope bindScope) { this.bindScope = bindScope; }
+    public List<String> getSourceRanges() { return sourceRanges; }
+    public void setSourceRanges(List<String> sourceRanges) { this.sourceRanges = sourceRanges; }
+    public String getReason() { return reason; }
+    public void setReason(String reason) { this.reason = reason; }
+    public Integer getMaxSessions() { return maxSessions; }
+    public void setMaxSessions(Integer maxSessions) { this.maxSessions = maxSessions; }
+
+    /** The bind scope with the schema's default applied, for objects built in code. */
+    public BindScope effectiveBindScope() {
+        return bindScope == null ? BindScope.Loopback : bindScope;
+    }
+}

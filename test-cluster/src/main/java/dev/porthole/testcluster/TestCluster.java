@@ -1,0 +1,318 @@
+package dev.porthole.testcluster;
+
+import io.fabric8.kubeapitest.KubeAPIServer;
+import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A real Kubernetes control plane on this machine: etcd and kube-apiserver started through Fabric8's
+ * kube-api-test from the binaries scripts/setup-control-plane.sh built, plus kube-controller-manager
+ * (garbage collector, namespace controller). Real authentication (a token per {@link Identity},
+ * service-account tokens from the TokenRequest API), real RBAC, CEL, server-side apply and admission.
+ *
+ * <p>It never touches {@code ~/.kube/config}: its kubeconfig is written to {@link #kubeconfig()} in its
+ * work directory. Tests get one shared instance per JVM through {@link TestClusterExtension}; the demo
+ * starts one with {@link #start(Path)}.
+ */
+public final class TestCluster implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(TestCluster.class);
+    private static final String[] CRD_RESOURCES = {
+        "/META-INF/fabric8/portforwards.porthole.dev-v1.yml",
+        "/META-INF/fabric8/portforwardpolicies.porthole.dev-v1.yml",
+    };
+
+    private final ControlPlaneBinaries binaries;
+    private final Path workDir;
+    private final KubeAPIServer apiServer;
+    private final ControllerManagerProcess controllerManager;
+    private final Config adminConfig;
+    private final Map<Identity, String> tokens;
+    private final KubernetesClient admin;
+    private final List<KubernetesClient> clients = new ArrayList<>();
+    private volatile Duration startupTime;
+    private volatile boolean closed;
+
+    private TestCluster(ControlPlaneBinaries binaries, Path workDir, KubeAPIServer apiServer,
+                        ControllerManagerProcess controllerManager, Config adminConfig,
+                        Map<Identity, String> tokens, Duration startupTime) {
+        this.binaries = binaries;
+        this.workDir = workDir;
+        this.apiServer = apiServer;
+        this.controllerManager = controllerManager;
+        this.adminConfig = adminConfig;
+        this.tokens = tokens;
+        this.startupTime = startupTime;
+        this.admin = track(new KubernetesClientBuilder().withConfig(adminConfig).build());
+    }
+
+    /** Starts a control plane whose kubeconfig, token file and logs live in {@code workDir}. */
+    public static TestCluster start(Path workDir) {
+        long t0 = System.nanoTime();
+        ControlPlaneBinaries binaries = ControlPlaneBinaries.fromEnvironment();
+        binaries.requirePresent();
+        int reaped = StaleProcessReaper.reap(binaries.binDir());
+        if (reaped > 0) {
+            log.info("ended {} control plane processes left by an earlier run", reaped);
+        }
+        try {
+            Files.createDirectories(workDir);
+            Path abs = workDir.toAbsolutePath();
+            Map<Identity, String> tokens = newTokens();
+            Path tokenFile = writeTokenFile(abs, tokens);
+
+            KubeAPIServer apiServer = new KubeAPIServer(KubeAPIServerConfigBuilder.anAPIServerConfig()
+                    .withTestDir(binaries.kubeApiTestDir().toString())
+                    .withApiServerVersion(binaries.version())
+                    .withOfflineMode(true)
+                    .withUpdateKubeConfig(false)
+                    .withStartupTimeout(90_000)
+                    .withApiServerFlag("--bind-address", "127.0.0.1")
+                    .withApiServerFlag("--token-auth-file", tokenFile.toString())
+                    .build());
+            apiServer.start();
+            String adminKubeconfig = apiServer.getKubeConfigYaml();
+            Path adminKubeconfigFile = abs.resolve("admin-cert.kubeconfig");
+            Files.writeString(adminKubeconfigFile, adminKubeconfig);
+            Config adminConfig = Config.fromKubeconfig(adminKubeconfig);
+
+            ControllerManagerProcess kcm = ControllerManagerProcess.start(binaries.controllerManager(),
+                    adminKubeconfigFile, abs.resolve("kube-controller-manager.log"));
+            TestCluster cluster = new TestCluster(binaries, abs, apiServer, kcm, adminConfig, tokens,
+                    Duration.ofNanos(System.nanoTime() - t0));
+            Runtime.getRuntime().addShutdownHook(new Thread(cluster::close, "test-cluster-stop"));
+            kcm.awaitGarbageCollectorSynced(Duration.ofSeconds(90));
+            cluster.installCrds();
+            cluster.writeUserKubeconfig();
+            Duration took = Duration.ofNanos(System.nanoTime() - t0);
+            cluster.startupTime = took;
+            log.info("local control plane ready in {} ms: {} (kubeconfig {})", took.toMillis(),
+                    adminConfig.getMasterUrl(), cluster.kubeconfig());
+            return cluster;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static Map<Identity, String> newTokens() {
+        SecureRandom random = new SecureRandom();
+        Map<Identity, String> tokens = new EnumMap<>(Identity.class);
+        for (Identity id : Identity.values()) {
+            byte[] b = new byte[24];
+            random.nextBytes(b);
+            tokens.put(id, HexFormat.of().formatHex(b));
+        }
+        return tokens;
+    }
+
+    private static Path writeTokenFile(Path dir, Map<Identity, String> tokens) throws IOException {
+        StringBuilder csv = new StringBuilder();
+        tokens.forEach((id, token) -> csv.append(token).append(',').append(id.username()).append(',')
+                .append(id.username()).append("-uid,\"").append(String.join(",", id.groups())).append("\"\n"));
+        Path file = dir.resolve("tokens.csv");
+        Files.writeString(file, csv);
+        return file;
+    }
+
+    private void installCrds() {
+        for (String resource : CRD_RESOURCES) {
+            try (InputStream in = TestCluster.class.getResourceAsStream(resource)) {
+                if (in == null) {
+                    throw new IllegalStateException("CRD " + resource + " is not on the classpath (porthole-crds)");
+                }
+                CustomResourceDefinition crd = admin.apiextensions().v1().customResourceDefinitions().load(in).item();
+                admin.resource(crd).forceConflicts().serverSideApply();
+                admin.apiextensions().v1().customResourceDefinitions().withName(crd.getMetadata().getName())
+                        .waitUntilCondition(c -> c != null && c.getStatus() != null && c.getStatus().getConditions()
+                                .stream().anyMatch(k -> "Established".equals(k.getType()) && "True".equals(k.getStatus())),
+                                30, TimeUnit.SECONDS);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    private void writeUserKubeconfig() throws IOException {
+        String server = adminConfig.getMasterUrl().replaceAll("/$", "");
+        String ca = adminConfig.getCaCertFile();
+        StringBuilder y = new StringBuilder();
+        y.append("apiVersion: v1\nkind: Config\nclusters:\n- name: porthole-local\n  cluster:\n")
+                .append("    server: ").append(server).append('\n')
+                .append("    certificate-authority: ").append(ca).append('\n')
+                .append("users:\n");
+        for (Identity id : Identity.values()) {
+            y.append("- name: ").append(id.username()).append("\n  user:\n    token: ").append(tokens.get(id)).append('\n');
+        }
+        y.append("contexts:\n");
+        for (Identity id : Identity.values()) {
+            y.append("- name: ").append(id.username()).append("\n  context:\n    cluster: porthole-local\n")
+                    .append("    user: ").append(id.username()).append("\n    namespace: default\n");
+        }
+        y.append("current-context: ").append(Identity.ADMIN.username()).append('\n');
+        Files.writeString(kubeconfig(), y.toString());
+    }
+
+    /** Administrator client (group system:masters). Closed with the cluster. */
+    public KubernetesClient admin() {
+        return admin;
+    }
+
+    /** A client authenticated as {@code id} through its bearer token. Closed with the cluster. */
+    public KubernetesClient clientFor(Identity id) {
+        return clientWithToken(tokens.get(id));
+    }
+
+    /** A client authenticated with any bearer token, for example one from the TokenRequest API. */
+    public KubernetesClient clientWithToken(String token) {
+        return track(new KubernetesClientBuilder().withConfig(configWithToken(token)).build());
+    }
+
+    /** A client configuration for {@code token} against this cluster, with no other credentials. */
+    public Config configWithToken(String token) {
+        return new ConfigBuilder(Config.empty())
+                .withMasterUrl(adminConfig.getMasterUrl())
+                .withCaCertFile(adminConfig.getCaCertFile())
+                .withOauthToken(token)
+                .withRequestTimeout(30_000)
+                .build();
+    }
+
+    /** The administrator's configuration (client certificate), for components that build their own client. */
+    public Config adminConfig() {
+        return new ConfigBuilder(adminConfig).build();
+    }
+
+    /**
+     * A token for {@code namespace/name} from the TokenRequest API (creating the service account if
+     * absent), so a test acts as that service account under real RBAC.
+     */
+    public String serviceAccountToken(String namespace, String name, Duration lifetime) {
+        if (admin.serviceAccounts().inNamespace(namespace).withName(name).get() == null) {
+            admin.serviceAccounts().inNamespace(namespace).resource(new ServiceAccountBuilder()
+                    .withNewMetadata().withName(name).withNamespace(namespace).endMetadata().build()).create();
+        }
+        return admin.serviceAccounts().inNamespace(namespace).withName(name)
+                .tokenRequest(new TokenRequestBuilder().withNewSpec()
+                        .withExpirationSeconds(Math.max(600, lifetime.toSeconds())).endSpec().build())
+                .getStatus().getToken();
+    }
+
+    /** Creates a namespace named {@code prefix-<random>} and returns its name. */
+    public String createNamespace(String prefix) {
+        String safe = prefix.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9-]", "-");
+        if (safe.length() > 40) {
+            safe = safe.substring(0, 40);
+        }
+        String name = (safe + "-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(3))).replaceAll("-+", "-");
+        admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(name)
+                .addToLabels("porthole.dev/test-namespace", "true").endMetadata().build()).create();
+        return name;
+    }
+
+    public void deleteNamespace(String name) {
+        admin.namespaces().withName(name).delete();
+    }
+
+    /** Runs the cluster's own kubectl as {@code id}; never the user's kubeconfig. */
+    public KubectlResult kubectl(Identity id, String... args) {
+        List<String> cmd = new ArrayList<>(List.of(binaries.kubectl().toString(),
+                "--kubeconfig=" + kubeconfig(), "--context=" + id.username()));
+        cmd.addAll(List.of(args));
+        try {
+            Path out = Files.createTempFile(workDir, "kubectl", ".out");
+            Path err = Files.createTempFile(workDir, "kubectl", ".err");
+            Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            if (!p.waitFor(60, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IllegalStateException("kubectl did not finish within 60 s: " + cmd);
+            }
+            KubectlResult result = new KubectlResult(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+                    Files.readString(err, StandardCharsets.UTF_8));
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+            return result;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A kubeconfig with one context per {@link Identity} (named by user name), for kubectl and people. */
+    public Path kubeconfig() {
+        return workDir.resolve("kubeconfig");
+    }
+
+    public Path workDir() {
+        return workDir;
+    }
+
+    public Path kubectlBinary() {
+        return binaries.kubectl();
+    }
+
+    public String apiServerUrl() {
+        return adminConfig.getMasterUrl();
+    }
+
+    /** From the first process start to the cluster being ready for tests. */
+    public Duration startupTime() {
+        return startupTime;
+    }
+
+    long controllerManagerPid() {
+        return controllerManager.pid();
+    }
+
+    private KubernetesClient track(KubernetesClient client) {
+        synchronized (clients) {
+            clients.add(client);
+        }
+        return client;
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        synchronized (clients) {
+            clients.forEach(KubernetesClient::close);
+        }
+        controllerManager.close();
+        apiServer.stop();
+        log.info("local control plane stopped");
+    }
+
+    /** What a kubectl run printed. */
+    public record KubectlResult(int exitCode, String stdout, String stderr) {
+        public boolean succeeded() {
+            return exitCode == 0;
+        }
+    }
+}
