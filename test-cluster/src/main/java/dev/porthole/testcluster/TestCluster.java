@@ -99,13 +99,17 @@ public final class TestCluster implements AutoCloseable {
             Files.writeString(adminKubeconfigFile, adminKubeconfig);
             Config adminConfig = Config.fromKubeconfig(adminKubeconfig);
 
+            // CRDs go in before the garbage collector starts, so it watches PortForwards from its first
+            // sync; otherwise it would notice a deleted forward only at its next rediscovery (30 s).
+            try (KubernetesClient bootstrap = new KubernetesClientBuilder().withConfig(adminConfig).build()) {
+                installCrds(bootstrap);
+            }
             ControllerManagerProcess kcm = ControllerManagerProcess.start(binaries.controllerManager(),
                     adminKubeconfigFile, abs.resolve("kube-controller-manager.log"));
             TestCluster cluster = new TestCluster(binaries, abs, apiServer, kcm, adminConfig, tokens,
                     Duration.ofNanos(System.nanoTime() - t0));
             Runtime.getRuntime().addShutdownHook(new Thread(cluster::close, "test-cluster-stop"));
             kcm.awaitGarbageCollectorSynced(Duration.ofSeconds(90));
-            cluster.installCrds();
             cluster.writeUserKubeconfig();
             Duration took = Duration.ofNanos(System.nanoTime() - t0);
             cluster.startupTime = took;
@@ -137,7 +141,7 @@ public final class TestCluster implements AutoCloseable {
         return file;
     }
 
-    private void installCrds() {
+    private static void installCrds(KubernetesClient admin) {
         for (String resource : CRD_RESOURCES) {
             try (InputStream in = TestCluster.class.getResourceAsStream(resource)) {
                 if (in == null) {

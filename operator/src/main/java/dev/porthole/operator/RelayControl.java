@@ -1,0 +1,9 @@
+package dev.porthole.operator;
+
+/** What the reconciler needs from the relay: ending every live session of a forward. */
+public interface RelayControl {
+    RelayControl NONE = (forward, reason) -> { };
+
+    /** Closes all sessions and the agent connection of {@code forward} ("namespace/name"). */
+    void closeForward(String forward, String reason);
+}

@@ -1,0 +1,28 @@
+package dev.porthole.operator.audit;
+
+/** The reasons of Porthole's audit Events, as DESIGN.md names them. */
+public enum AuditReason {
+    Accepted("Normal"),
+    Rejected("Warning"),
+    TargetUnavailable("Warning"),
+    AgentInjected("Normal"),
+    AgentConnected("Normal"),
+    AgentDisconnected("Warning"),
+    CredentialIssued("Normal"),
+    CredentialDenied("Warning"),
+    SessionOpened("Normal"),
+    SessionClosed("Normal"),
+    SessionDenied("Warning"),
+    Expired("Normal"),
+    Revoked("Normal");
+
+    private final String type;
+
+    AuditReason(String type) {
+        this.type = type;
+    }
+
+    public String eventType() {
+        return type;
+    }
+}

@@ -1,0 +1,53 @@
+package dev.porthole.operator.reconcile;
+
+import dev.porthole.api.v1alpha1.PortForward;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.dependent.GarbageCollected;
+import io.javaoperatorsdk.operator.processing.dependent.Creator;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependentResource;
+import java.security.SecureRandom;
+import java.util.Base64;
+
+/**
+ * The per-forward agent token: 256 random bits, created once and never rewritten (the agent already
+ * holds it), owned by the forward so the garbage collector removes it with the forward.
+ */
+@KubernetesDependent
+public class AgentTokenSecret extends KubernetesDependentResource<Secret, PortForward>
+        implements Creator<Secret, PortForward>, GarbageCollected<PortForward> {
+    public static final String TOKEN_KEY = "token";
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    public AgentTokenSecret() {
+        super(Secret.class);
+    }
+
+    public static String nameFor(PortForward pf) {
+        return "porthole-agent-" + pf.getMetadata().getUid();
+    }
+
+    /** The owner reference does the deleting: the garbage collector removes the Secret with its forward. */
+    @Override
+    public void delete(PortForward primary, Context<PortForward> context) {
+        // nothing to do here
+    }
+
+    @Override
+    protected Secret desired(PortForward pf, Context<PortForward> context) {
+        byte[] token = new byte[32];
+        RANDOM.nextBytes(token);
+        return new SecretBuilder()
+                .withNewMetadata()
+                .withName(nameFor(pf))
+                .withNamespace(pf.getMetadata().getNamespace())
+                .addToLabels("app.kubernetes.io/managed-by", "porthole")
+                .addToLabels("porthole.dev/forward", pf.getMetadata().getName())
+                .endMetadata()
+                .withType("Opaque")
+                .addToStringData(TOKEN_KEY, Base64.getUrlEncoder().withoutPadding().encodeToString(token))
+                .build();
+    }
+}

@@ -1,0 +1,241 @@
+package dev.porthole.operator.reconcile;
+
+import dev.porthole.api.v1alpha1.AgentStatus;
+import dev.porthole.api.v1alpha1.Phase;
+import dev.porthole.api.v1alpha1.PortForward;
+import dev.porthole.api.v1alpha1.PortForwardPolicy;
+import dev.porthole.api.v1alpha1.PortForwardStatus;
+import dev.porthole.operator.OperatorSettings;
+import dev.porthole.operator.RelayControl;
+import dev.porthole.operator.audit.AuditReason;
+import dev.porthole.operator.audit.AuditRecorder;
+import dev.porthole.operator.policy.EffectivePolicy;
+import dev.porthole.operator.policy.PolicyEvaluator;
+import dev.porthole.operator.status.Conditions;
+import dev.porthole.operator.time.Expiry;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.MaxReconciliationInterval;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.api.reconciler.Workflow;
+import io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The life of a PortForward: policy → expiry → target → agent token → agent → Active, and at
+ * {@code expiresAt} the Expired record and deletion. Every decision is derived from the resource and
+ * the cluster (never from memory), so a restarted operator continues where it stopped and expires
+ * overdue forwards at once.
+ */
+@Workflow(explicitInvocation = true, dependents = @Dependent(type = AgentTokenSecret.class))
+@ControllerConfiguration(name = "portforward",
+        maxReconciliationInterval = @MaxReconciliationInterval(interval = 60, timeUnit = TimeUnit.SECONDS))
+public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<PortForward> {
+    private static final Logger log = LoggerFactory.getLogger(PortForwardReconciler.class);
+    static final Duration RETRY_UNAVAILABLE_TARGET = Duration.ofSeconds(10);
+
+    private final KubernetesClient client;
+    private final Clock clock;
+    private final AuditRecorder audit;
+    private final TargetResolver targets;
+    private final AgentInjector injector;
+    private final RelayControl relay;
+
+    public PortForwardReconciler(KubernetesClient client, Clock clock, OperatorSettings settings,
+                                 AuditRecorder audit, RelayControl relay) {
+        this.client = client;
+        this.clock = clock;
+        this.audit = audit;
+        this.relay = relay;
+        this.targets = new TargetResolver(client);
+        this.injector = new AgentInjector(client, settings);
+    }
+
+    @Override
+    public List<EventSource<?, PortForward>> prepareEventSources(EventSourceContext<PortForward> context) {
+        // A pod change matters to the forwards that target it, by name, by selector or through a service.
+        var pods = new InformerEventSource<>(InformerEventSourceConfiguration.from(Pod.class, PortForward.class)
+                .withName("target-pods")
+                .withSecondaryToPrimaryMapper((Pod pod) -> context.getPrimaryCache()
+                        .list(pod.getMetadata().getNamespace())
+                        .filter(pf -> mayTarget(pf, pod))
+                        .map(ResourceID::fromResource)
+                        .collect(Collectors.toSet()))
+                .build(), context);
+        return List.of(pods);
+    }
+
+    static boolean mayTarget(PortForward pf, Pod pod) {
+        var t = pf.getSpec() == null ? null : pf.getSpec().getTarget();
+        if (t == null) {
+            return false;
+        }
+        String name = pod.getMetadata().getName();
+        Map<String, String> labels = pod.getMetadata().getLabels() == null ? Map.of() : pod.getMetadata().getLabels();
+        boolean agentHere = pf.getStatus() != null && pf.getStatus().getAgent() != null
+                && name.equals(pf.getStatus().getAgent().getPod());
+        return agentHere || name.equals(t.getPod()) || t.getService() != null
+                || (t.getSelector() != null && labels.entrySet().containsAll(t.getSelector().entrySet()));
+    }
+
+    @Override
+    public UpdateControl<PortForward> reconcile(PortForward pf, Context<PortForward> context) {
+        Instant now = clock.instant();
+        PortForwardStatus status = pf.getStatus() == null ? new PortForwardStatus() : pf.getStatus();
+        pf.setStatus(status);
+        Instant expiresAt = Expiry.of(pf);
+        if (!now.isBefore(expiresAt)) {
+            expire(pf, expiresAt);
+            return UpdateControl.noUpdate();
+        }
+        status.setExpiresAt(expiresAt.toString());
+        status.setObservedGeneration(pf.getMetadata().getGeneration());
+        Duration remaining = Duration.between(now, expiresAt);
+
+        EffectivePolicy policy = PolicyEvaluator.effective(pf.getMetadata().getNamespace(), policies());
+        List<String> violations = PolicyEvaluator.violations(pf.getSpec(), numericPort(pf), policy);
+        if (!violations.isEmpty()) {
+            return reject(pf, violations, now, remaining);
+        }
+        ResolvedTarget target;
+        try {
+            target = targets.resolve(pf);
+        } catch (TargetUnavailableException e) {
+            return fail(pf, e.getMessage(), now, remaining);
+        }
+        violations = PolicyEvaluator.violations(pf.getSpec(), target.port(), policy);
+        if (!violations.isEmpty()) {
+            return reject(pf, violations, now, remaining);
+        }
+        boolean firstAcceptance = !isPolicyCompliant(status) && !isPolicyCompliant(liveStatus(pf));
+        setCondition(pf, Conditions.POLICY_COMPLIANT, true, "Compliant", "forward complies with policy", now);
+        if (firstAcceptance) {
+            audit.record(pf, AuditReason.Accepted, "forward accepted until " + expiresAt,
+                    Map.of("expiresAt", expiresAt.toString(), "bindScope", pf.getSpec().effectiveBindScope().name()));
+        }
+
+        context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
+        if (injector.ensureInjected(pf, target, expiresAt)) {
+            audit.record(pf, AuditReason.AgentInjected, "agent injected into pod " + target.podName(),
+                    Map.of("pod", target.podName(), "container", AgentInjector.containerName(pf),
+                            "targetPort", target.port()));
+        }
+        AgentStatus previous = status.getAgent();
+        boolean samePod = previous != null && target.podName().equals(previous.getPod());
+        status.setAgent(new AgentStatus(target.podName(), AgentInjector.containerName(pf),
+                samePod ? previous.getConnectedAt() : null));
+        status.setTarget(target.describe());
+        status.setPhase(Phase.Active);
+        status.setMessage("forwarding to " + target.describe() + " until " + expiresAt);
+        setCondition(pf, Conditions.READY, true, "AgentInjected", "agent runs in pod " + target.podName(), now);
+        if (Conditions.find(status.getConditions(), Conditions.AGENT_CONNECTED).isEmpty() || !samePod) {
+            setCondition(pf, Conditions.AGENT_CONNECTED, false, "WaitingForAgent",
+                    "waiting for the agent in pod " + target.podName() + " to dial the relay", now);
+        }
+        log.debug("forward active forward={} target={} remaining={}", pf.qualifiedName(), target.describe(), remaining);
+        return UpdateControl.patchStatus(pf).rescheduleAfter(remaining);
+    }
+
+    private UpdateControl<PortForward> reject(PortForward pf, List<String> violations, Instant now, Duration remaining) {
+        PortForwardStatus status = pf.getStatus();
+        String message = String.join("; ", violations);
+        boolean news = isNews(status, Phase.Rejected, message) && isNews(liveStatus(pf), Phase.Rejected, message);
+        status.setPhase(Phase.Rejected);
+        status.setMessage(message);
+        setCondition(pf, Conditions.POLICY_COMPLIANT, false, "PolicyViolation", message, now);
+        setCondition(pf, Conditions.READY, false, "Rejected", message, now);
+        if (news) {
+            audit.record(pf, AuditReason.Rejected, "forward rejected: " + message);
+        }
+        // nothing is created for a rejected forward; it is cleaned up at its expiry like any other
+        return UpdateControl.patchStatus(pf).rescheduleAfter(remaining);
+    }
+
+    private UpdateControl<PortForward> fail(PortForward pf, String message, Instant now, Duration remaining) {
+        PortForwardStatus status = pf.getStatus();
+        boolean news = isNews(status, Phase.Failed, message) && isNews(liveStatus(pf), Phase.Failed, message);
+        status.setPhase(Phase.Failed);
+        status.setMessage(message);
+        setCondition(pf, Conditions.READY, false, "TargetUnavailable", message, now);
+        setCondition(pf, Conditions.AGENT_CONNECTED, false, "TargetUnavailable", message, now);
+        if (news) {
+            audit.record(pf, AuditReason.TargetUnavailable, "target unavailable: " + message);
+        }
+        Duration retry = remaining.compareTo(RETRY_UNAVAILABLE_TARGET) < 0 ? remaining : RETRY_UNAVAILABLE_TARGET;
+        return UpdateControl.patchStatus(pf).rescheduleAfter(retry);
+    }
+
+    private void expire(PortForward pf, Instant expiresAt) {
+        relay.closeForward(pf.qualifiedName(), "expired");
+        if (pf.getMetadata().getDeletionTimestamp() == null) {
+            audit.record(pf, AuditReason.Expired, "forward expired at " + expiresAt + "; deleting it",
+                    Map.of("expiresAt", expiresAt.toString()));
+            client.resource(pf).withTimeout(0, TimeUnit.SECONDS).delete();
+        }
+    }
+
+    @Override
+    public DeleteControl cleanup(PortForward pf, Context<PortForward> context) {
+        boolean expired = !clock.instant().isBefore(Expiry.of(pf));
+        if (expired) {
+            relay.closeForward(pf.qualifiedName(), "expired");
+        } else {
+            relay.closeForward(pf.qualifiedName(), "revoked");
+            audit.record(pf, AuditReason.Revoked, "forward deleted before its expiry; sessions closed",
+                    Map.of("expiresAt", Expiry.of(pf).toString()));
+        }
+        return DeleteControl.defaultDelete();
+    }
+
+    private static boolean isPolicyCompliant(PortForwardStatus status) {
+        return status != null && Conditions.find(status.getConditions(), Conditions.POLICY_COMPLIANT)
+                .map(c -> "True".equals(c.getStatus())).orElse(false);
+    }
+
+    private static boolean isNews(PortForwardStatus status, Phase phase, String message) {
+        return status == null || status.getPhase() != phase || !message.equals(status.getMessage());
+    }
+
+    /**
+     * The status as the API server has it now. The informer's copy can lag behind our own last status
+     * patch; audit records are written once per transition, so transitions are confirmed against this.
+     */
+    private PortForwardStatus liveStatus(PortForward pf) {
+        PortForward live = client.resources(PortForward.class).inNamespace(pf.getMetadata().getNamespace())
+                .withName(pf.getMetadata().getName()).get();
+        return live == null ? null : live.getStatus();
+    }
+
+    private Integer numericPort(PortForward pf) {
+        var port = pf.getSpec().getTarget().getPort();
+        return port == null ? null : port.getIntVal();
+    }
+
+    private Set<PortForwardPolicy> policies() {
+        return Set.copyOf(client.resources(PortForwardPolicy.class).list().getItems());
+    }
+
+    private void setCondition(PortForward pf, String type, boolean value, String reason, String message, Instant now) {
+        pf.getStatus().setConditions(Conditions.set(pf.getStatus().getConditions(), type, value, reason, message,
+                pf.getMetadata().getGeneration(), now));
+    }
+}

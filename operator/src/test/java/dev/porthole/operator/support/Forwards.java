@@ -1,0 +1,44 @@
+package dev.porthole.operator.support;
+
+import dev.porthole.api.v1alpha1.Audience;
+import dev.porthole.api.v1alpha1.PortForward;
+import dev.porthole.api.v1alpha1.PortForwardSpec;
+import dev.porthole.api.v1alpha1.Target;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.events.v1.Event;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.util.Comparator;
+import java.util.List;
+
+/** Builders and lookups for forwards in tests. */
+public final class Forwards {
+    private Forwards() {
+    }
+
+    public static PortForward toPod(String ns, String name, String pod, int port, String ttl) {
+        return forward(ns, name, Target.pod(pod, new IntOrString(port)), ttl);
+    }
+
+    public static PortForward forward(String ns, String name, Target target, String ttl) {
+        PortForward pf = new PortForward();
+        pf.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns).build());
+        PortForwardSpec spec = new PortForwardSpec();
+        spec.setTarget(target);
+        spec.setAudience(Audience.users("alice"));
+        spec.setTtl(ttl);
+        spec.setReason("test");
+        pf.setSpec(spec);
+        return pf;
+    }
+
+    /** The reasons of this forward's audit Events, oldest first. */
+    public static List<String> eventReasons(KubernetesClient admin, String ns, String forward) {
+        return events(admin, ns, forward).stream().map(Event::getReason).toList();
+    }
+
+    public static List<Event> events(KubernetesClient admin, String ns, String forward) {
+        return admin.events().v1().events().inNamespace(ns).withLabel("porthole.dev/forward", forward).list().getItems()
+                .stream().sorted(Comparator.comparing(e -> e.getEventTime().getTime())).toList();
+    }
+}
