@@ -14,7 +14,7 @@ import dev.porthole.api.v1alpha1.Target;
 import dev.porthole.operator.reconcile.AgentInjector;
 import dev.porthole.operator.reconcile.AgentTokenSecret;
 import dev.porthole.operator.support.Forwards;
-import dev.porthole.operator.support.Kubelet;
+import dev.porthole.testcluster.Kubelet;
 import dev.porthole.operator.support.RunningOperator;
 import dev.porthole.testcluster.LocalCluster;
 import dev.porthole.testcluster.TestCluster;

@@ -2,23 +2,17 @@ package dev.porthole.operator.support;
 
 import dev.porthole.operator.OperatorSettings;
 import dev.porthole.operator.PortholeOperator;
+import dev.porthole.operator.OperatorIdentity;
 import dev.porthole.operator.RelayControl;
 import dev.porthole.testcluster.TestCluster;
-import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
-import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBindingBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import java.io.FileInputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * The real operator against the local control plane, authenticated as a ServiceAccount (TokenRequest
- * token) bound to exactly the operator's ClusterRole from {@code src/main/k8s}, and nothing more.
+ * token) bound to exactly the operator's ClusterRole ({@link OperatorIdentity}), and nothing more.
  */
 public final class RunningOperator implements AutoCloseable {
     public static final OperatorSettings SETTINGS =
@@ -35,20 +29,9 @@ public final class RunningOperator implements AutoCloseable {
     }
 
     public static RunningOperator start(TestCluster cluster) {
-        KubernetesClient admin = cluster.admin();
         String ns = cluster.createNamespace("porthole-system");
-        ClusterRole role;
-        try (var in = new FileInputStream("src/main/k8s/operator-clusterrole.yaml")) {
-            role = admin.rbac().clusterRoles().load(in).item();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        admin.resource(role).forceConflicts().serverSideApply();
-        admin.resource(new ClusterRoleBindingBuilder().withNewMetadata().withName("porthole-operator-" + ns).endMetadata()
-                .withNewRoleRef("rbac.authorization.k8s.io", "ClusterRole", role.getMetadata().getName())
-                .addNewSubject().withKind("ServiceAccount").withName("porthole-operator").withNamespace(ns).endSubject()
-                .build()).forceConflicts().serverSideApply();
-        String token = cluster.serviceAccountToken(ns, "porthole-operator", Duration.ofHours(2));
+        OperatorIdentity.bind(cluster.admin(), ns);
+        String token = cluster.serviceAccountToken(ns, OperatorIdentity.SERVICE_ACCOUNT, java.time.Duration.ofHours(2));
         RunningOperator running = new RunningOperator(cluster, cluster.clientWithToken(token));
         running.restart();
         return running;

@@ -1,4 +1,4 @@
-package dev.porthole.operator.support;
+package dev.porthole.testcluster;
 
 import io.fabric8.kubernetes.api.model.ContainerPortBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -9,7 +9,7 @@ import java.time.Instant;
 import java.util.Map;
 
 /**
- * Plays the kubelet's part for operator tests: binds a pod to a node and reports it Running and
+ * Plays the kubelet's part for tests and the demo (there is no kubelet here): binds a pod to a node and reports it Running and
  * Ready. The operator cannot tell the difference, and never calls this.
  */
 public final class Kubelet {
