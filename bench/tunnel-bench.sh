@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# One-command benchmark: raw loopback vs socat vs ssh -L (aes128-gcm) vs Porthole (CLI -> relay -> agent).
+# Prints one Markdown table. BENCH_BYTES (default 1 GiB) sets the bulk transfer size.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OUT=$ROOT/bench/target
+BYTES=${BENCH_BYTES:-1073741824}
+PINGS=${BENCH_PINGS:-1000}
+WARMUP=${BENCH_WARMUP:-134217728}   # bytes sent once through every path before it is measured (JIT, pools, TCP)
+PATHS=${BENCH_PATHS:-raw socat ssh porthole porthole-jdk-cli}
+RELAY_OPTS=${RELAY_OPTS:--Xmx96m -XX:MaxDirectMemorySize=96m -XX:+UseSerialGC -Dio.netty.allocator.type=pooled}
+AGENT_OPTS=${AGENT_OPTS:--Xmx48m -XX:MaxDirectMemorySize=64m -XX:+UseSerialGC -Dio.netty.allocator.type=pooled}
+CLI_OPTS=${CLI_OPTS:--Xmx128m -XX:+UseSerialGC}
+SERVER=21000 SOCAT=21001 SSHL=21002 PORTHOLE=21003 PORTHOLE_JDK=21004 SSHD=21022 RELAY_A=21443 RELAY_C=21444
+mkdir -p "$OUT"
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+bash "$ROOT/scripts/setup-services.sh"
+if [[ ! -f $ROOT/relay/target/porthole-relay.jar || ! -f $ROOT/tunnel-sidecar/target/porthole-agent.jar || ! -f $ROOT/cli/target/porthole.jar ]]; then
+  (cd "$ROOT" && mvn -q -B -pl tunnel-protocol,tunnel-sidecar,relay,cli -am package -DskipTests)
+fi
+javac -d "$OUT/classes" "$ROOT/bench/Bench.java"
+bench() { java -Xmx256m -cp "$OUT/classes" Bench "$@"; }
+wait_port() { for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; exit 1; }
+cpu_ticks() { local t=0; for p in "$@"; do [[ -r /proc/$p/stat ]] && t=$((t + $(awk '{print $14+$15+$16+$17}' /proc/$p/stat))); done; echo $t; }
+descendants() { local out=$1; for c in $(pgrep -P "$1" || true); do out="$out $(descendants "$c")"; done; echo "$out"; }
+kb() { awk -v k="$2" '$1==k":" {print $2}' /proc/$1/status; }
+
+# target: sink/echo server
+java -Xmx256m -cp "$OUT/classes" Bench serve $SERVER & PIDS+=($!); wait_port $SERVER
+
+# socat
+socat TCP-LISTEN:$SOCAT,fork,reuseaddr,bind=127.0.0.1 TCP:127.0.0.1:$SERVER & SOCAT_PID=$!; PIDS+=($SOCAT_PID); wait_port $SOCAT
+
+# ssh -L through a private sshd with key-only auth for root
+S=$OUT/ssh; rm -rf "$S"; mkdir -p "$S" /run/sshd
+ssh-keygen -q -t ed25519 -N '' -f "$S/host_key"; ssh-keygen -q -t ed25519 -N '' -f "$S/client_key"
+cp "$S/client_key.pub" "$S/authorized_keys"; chmod 600 "$S/authorized_keys"
+cat > "$S/sshd_config" <<CONF
+Port $SSHD
+ListenAddress 127.0.0.1
+HostKey $S/host_key
+PidFile $S/sshd.pid
+AuthorizedKeysFile $S/authorized_keys
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+PermitRootLogin prohibit-password
+UsePAM no
+StrictModes no
+AllowTcpForwarding yes
+Ciphers aes128-gcm@openssh.com
+CONF
+/usr/sbin/sshd -D -f "$S/sshd_config" -E "$S/sshd.log" & SSHD_PID=$!; PIDS+=($SSHD_PID); wait_port $SSHD
+ssh -N -L $SSHL:127.0.0.1:$SERVER -p $SSHD -i "$S/client_key" -c aes128-gcm@openssh.com -o Compression=no \
+  -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR root@127.0.0.1 & SSH_PID=$!; PIDS+=($SSH_PID)
+wait_port $SSHL
+
+# Porthole: relay, agent and CLI as separate JVMs
+P=$OUT/porthole; rm -rf "$P"; mkdir -p "$P"
+java -jar "$ROOT/relay/target/porthole-relay.jar" demo-pki "$P" --forward bench/target --user bench --ttl 2h >/dev/null
+sed -i "s/agent.port=7443/agent.port=$RELAY_A/; s/client.port=7444/client.port=$RELAY_C/" "$P/relay.properties"
+echo "worker.threads=${RELAY_THREADS:-2}" >> "$P/relay.properties"
+java $RELAY_OPTS -jar "$ROOT/relay/target/porthole-relay.jar" run "$P/relay.properties" > "$P/relay.log" 2>&1 & RELAY_PID=$!; PIDS+=($RELAY_PID)
+wait_port $RELAY_A
+PORTHOLE_RELAY_ADDRESS=localhost:$RELAY_A PORTHOLE_FORWARD=bench/target PORTHOLE_TOKEN_FILE=$P/agent-token \
+PORTHOLE_CA_FILE=$P/ca.pem PORTHOLE_TARGET_PORT=$SERVER PORTHOLE_DEADLINE=$(date -u -d '+2 hours' +%Y-%m-%dT%H:%M:%SZ) \
+  java $AGENT_OPTS -jar "$ROOT/tunnel-sidecar/target/porthole-agent.jar" > "$P/agent.log" 2>&1 & AGENT_PID=$!; PIDS+=($AGENT_PID)
+for _ in $(seq 1 100); do grep -q "connected to relay" "$P/agent.log" && break; sleep 0.1; done
+connect() { java $CLI_OPTS "$@" -jar "$ROOT/cli/target/porthole.jar" connect bench/target --local-port "$PORT" \
+  --relay localhost:$RELAY_C --ca "$P/ca.pem" --cert "$P/client.pem" --key "$P/client-key.pem"; }
+PORT=$PORTHOLE connect > "$P/cli.log" 2>&1 & CLI_PID=$!; PIDS+=($CLI_PID); wait_port $PORTHOLE
+PORT=$PORTHOLE_JDK connect -Dporthole.tls.provider=jdk > "$P/cli-jdk.log" 2>&1 & CLI_JDK_PID=$!; PIDS+=($CLI_JDK_PID); wait_port $PORTHOLE_JDK
+
+TICK=$(getconf CLK_TCK)
+declare -A ROW
+measure() { # name port pids...
+  local name=$1 port=$2; shift 2
+  [[ " $PATHS " == *" $name "* ]] || return 0
+  [[ $WARMUP -gt 0 ]] && bench send "$port" "$WARMUP" 8 >/dev/null
+  local before; before=$(cpu_ticks "$@")
+  local one eight rtt
+  one=$(bench send "$port" "$BYTES" 1)
+  eight=$(bench send "$port" "$BYTES" 8)
+  rtt=$(bench rtt "$port" "$PINGS" 64)
+  local after; after=$(cpu_ticks "$@")
+  local cpu; cpu=$(awk -v a="$after" -v b="$before" -v t="$TICK" 'BEGIN{printf "%.1f", (a-b)/t}')
+  ROW[$name]="$one|$eight|${rtt% *}|${rtt#* }|$cpu"
+  echo "measured $name: 1 stream $one MB/s, 8 streams $eight MB/s, rtt p50/p99 ${rtt% *}/${rtt#* } us, cpu $cpu s" >&2
+}
+measure raw $SERVER
+measure socat $SOCAT $SOCAT_PID
+measure ssh $SSHL $SSH_PID $(descendants $SSHD_PID)
+measure porthole $PORTHOLE $RELAY_PID $AGENT_PID $CLI_PID
+# The JDK-TLS row uses a CLI on JDK TLS; relay and agent stay on their default provider (OpenSSL when present).
+measure porthole-jdk-cli $PORTHOLE_JDK $RELAY_PID $AGENT_PID $CLI_JDK_PID
+
+# RSS with 100 active streams through Porthole
+exec 4> >(bench hold $PORTHOLE 100 > "$P/hold.out")
+for _ in $(seq 1 300); do grep -q ready "$P/hold.out" 2>/dev/null && break; sleep 0.1; done
+RSS100=$(( ($(kb $RELAY_PID VmRSS) + $(kb $AGENT_PID VmRSS)) / 1024 ))
+exec 4>&-
+RELAY_HWM=$(( $(kb $RELAY_PID VmHWM) / 1024 )); AGENT_HWM=$(( $(kb $AGENT_PID VmHWM) / 1024 ))
+TLS=$(grep -o 'tls=[A-Z]*' "$P/relay.log" | head -1)
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b>0) printf "%.2f", a/b; else print "n/a" }'; }
+IFS='|' read -r s1 s8 sp50 sp99 scpu <<< "${ROW[ssh]:-0|0|0|0|0}"
+IFS='|' read -r p1 p8 pp50 pp99 pcpu <<< "${ROW[porthole]:-0|0|0|0|0}"
+IFS='|' read -r r1 r8 rp50 rp99 rcpu <<< "${ROW[raw]:-0|0|0|0|0}"
+echo
+echo "Bulk: $((BYTES / 1048576)) MiB per run; RTT: $PINGS x 64-byte ping-pong; CPU: path processes (not load generator) for both bulk runs + RTT; $(nproc) cores; relay/agent $TLS"
+echo
+echo "| path | 1 stream MB/s | 8 streams MB/s | RTT p50 µs | RTT p99 µs | CPU s |"
+echo "|---|---:|---:|---:|---:|---:|"
+for n in raw socat ssh porthole porthole-jdk-cli; do
+  [[ -n ${ROW[$n]:-} ]] || continue
+  IFS='|' read -r a b c d e <<< "${ROW[$n]}"
+  echo "| $n | $a | $b | $c | $d | $e |"
+done
+echo
+echo "| Porthole memory | MiB |"
+echo "|---|---:|"
+echo "| relay peak RSS (VmHWM) | $RELAY_HWM |"
+echo "| agent peak RSS (VmHWM) | $AGENT_HWM |"
+echo "| relay + agent RSS, 100 active streams | $RSS100 |"
+echo
+echo "Ratios (Porthole vs ssh -L): throughput 1 stream $(ratio "$p1" "$s1")x, 8 streams $(ratio "$p8" "$s8")x;" \
+  "added p50 RTT over raw $((pp50 - rp50)) µs vs ssh $((sp50 - rp50)) µs = $(ratio $((pp50 - rp50)) $((sp50 - rp50)))x;" \
+  "relay+agent with 100 streams ${RSS100} MiB (goal < 256)."

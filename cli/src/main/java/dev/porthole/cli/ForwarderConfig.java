@@ -1,0 +1,30 @@
+package dev.porthole.cli;
+
+import dev.porthole.protocol.Protocol;
+import java.net.InetAddress;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * What {@link Forwarder} needs: the forward, the local address and port to listen on (port 0 picks one),
+ * the relay's client listener, the CA that signs the relay's certificate, and the client certificate source.
+ */
+public record ForwarderConfig(String forward, InetAddress localAddress, int localPort, String relayHost,
+                              int relayPort, X509Certificate relayCa, CertificateSource certificates,
+                              Duration keepAlive, int streamWindow) {
+
+    public ForwarderConfig {
+        Objects.requireNonNull(forward, "forward");
+        Objects.requireNonNull(localAddress, "localAddress");
+        Objects.requireNonNull(relayHost, "relayHost");
+        Objects.requireNonNull(relayCa, "relayCa");
+        Objects.requireNonNull(certificates, "certificates");
+    }
+
+    public static ForwarderConfig of(String forward, InetAddress localAddress, int localPort, String relayHost,
+                                     int relayPort, X509Certificate relayCa, CertificateSource certificates) {
+        return new ForwarderConfig(forward, localAddress, localPort, relayHost, relayPort, relayCa, certificates,
+                Duration.ofSeconds(15), Protocol.DEFAULT_WINDOW);
+    }
+}

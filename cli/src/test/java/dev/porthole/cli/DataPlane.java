@@ -1,0 +1,136 @@
+package dev.porthole.cli;
+
+import dev.porthole.protocol.BindScope;
+import dev.porthole.protocol.pki.CertificateAuthority;
+import dev.porthole.protocol.pki.ClientIdentity;
+import dev.porthole.protocol.pki.KeyMaterial;
+import dev.porthole.relay.AgentListener;
+import dev.porthole.relay.Decision;
+import dev.porthole.relay.RelayServer;
+import dev.porthole.relay.SessionListener;
+import dev.porthole.sidecar.Agent;
+import dev.porthole.sidecar.AgentConfig;
+import java.net.InetAddress;
+import java.security.KeyPair;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * A whole data plane in one JVM for tests: a CA, a relay on ephemeral loopback ports, agents and
+ * forwarders. Forwards are registered with a token, a bind scope and an expiry.
+ */
+final class DataPlane implements AutoCloseable {
+
+    static final String FORWARD = "shop/orders-db";
+    static final String USER = "alice@example.com";
+
+    final CertificateAuthority ca = CertificateAuthority.create("porthole-test-ca", Duration.ofDays(1));
+    final KeyMaterial relayKey = ca.issueServerCertificate("porthole-relay", List.of("localhost", "127.0.0.1"),
+            Duration.ofDays(1));
+    final Map<String, String> tokens = new ConcurrentHashMap<>();
+    final Map<String, BindScope> scopes = new ConcurrentHashMap<>();
+    final List<SessionListener.Opened> opened = new CopyOnWriteArrayList<>();
+    final List<SessionListener.Closed> closed = new CopyOnWriteArrayList<>();
+    final List<SessionListener.Denied> denied = new CopyOnWriteArrayList<>();
+    final List<String> agentEvents = new CopyOnWriteArrayList<>();
+    private final List<AutoCloseable> resources = new ArrayList<>();
+    Instant forwardExpiresAt = Instant.now().plus(Duration.ofHours(1)).truncatedTo(ChronoUnit.SECONDS);
+    RelayServer relay;
+
+    DataPlane() {
+        tokens.put(FORWARD, "agent-token-1");
+        scopes.put(FORWARD, BindScope.LOOPBACK);
+        relay = startRelay(0, 0);
+    }
+
+    RelayServer startRelay(int agentPort, int clientPort) {
+        return RelayServer.builder()
+                .agentPort(agentPort).clientPort(clientPort)
+                .serverKey(relayKey).clientCa(ca.certificate())
+                .keepAlive(Duration.ofSeconds(5))
+                .agentAuthenticator((forward, token) -> token.equals(tokens.get(forward)))
+                .sessionAuthorizer((identity, forward, address) -> scopes.containsKey(forward)
+                        ? Decision.allow(scopes.get(forward), forwardExpiresAt)
+                        : Decision.deny("forward " + forward + " does not exist"))
+                .sessionListener(new SessionListener() {
+                    @Override
+                    public void opened(Opened session) {
+                        opened.add(session);
+                    }
+
+                    @Override
+                    public void closed(Closed session) {
+                        closed.add(session);
+                    }
+
+                    @Override
+                    public void denied(Denied denial) {
+                        denied.add(denial);
+                    }
+                })
+                .agentListener(new AgentListener() {
+                    @Override
+                    public void connected(String forward, java.net.InetSocketAddress remoteAddress) {
+                        agentEvents.add("connected " + forward);
+                    }
+
+                    @Override
+                    public void disconnected(String forward, java.net.InetSocketAddress remoteAddress,
+                                             dev.porthole.protocol.EndReason reason, String message) {
+                        agentEvents.add("disconnected " + forward + " " + reason);
+                    }
+                })
+                .build().start();
+    }
+
+    AgentConfig agentConfig(String forward, String token, int targetPort, Instant deadline) {
+        return AgentConfig.of("localhost", relay.agentPort(), forward, token, ca.certificate(), "127.0.0.1",
+                targetPort, deadline).withBackoff(Duration.ofMillis(100), Duration.ofMillis(500));
+    }
+
+    Agent agent(int targetPort) {
+        return agent(agentConfig(FORWARD, tokens.get(FORWARD), targetPort, Instant.now().plus(Duration.ofHours(1))));
+    }
+
+    Agent agent(AgentConfig config) {
+        Agent agent = new Agent(config, Clock.systemUTC()).start();
+        resources.add(agent);
+        return agent;
+    }
+
+    KeyMaterial clientKey(String forward, Instant notAfter) {
+        KeyPair keys = CertificateAuthority.generateKeyPair();
+        return new KeyMaterial(keys.getPrivate(), List.of(ca.issueClientCertificate(keys.getPublic(),
+                new ClientIdentity(USER, List.of("sre-oncall"), forward, notAfter))));
+    }
+
+    ForwarderConfig forwarderConfig(String forward, KeyMaterial key, InetAddress bind) {
+        return ForwarderConfig.of(forward, bind, 0, "localhost", relay.clientPort(), ca.certificate(), f -> key);
+    }
+
+    Forwarder forwarder() {
+        return forwarder(forwarderConfig(FORWARD, clientKey(FORWARD, forwardExpiresAt), InetAddress.getLoopbackAddress()));
+    }
+
+    Forwarder forwarder(ForwarderConfig config) {
+        Forwarder forwarder = new Forwarder(config, line -> System.out.println("forwarder: " + line)).start();
+        resources.add(forwarder);
+        return forwarder;
+    }
+
+    /** Closes what the test started, newest first, then the relay. */
+    @Override
+    public void close() throws Exception {
+        for (int i = resources.size() - 1; i >= 0; i--) {
+            resources.get(i).close();
+        }
+        relay.close();
+    }
+}

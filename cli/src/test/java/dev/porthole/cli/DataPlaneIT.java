@@ -1,0 +1,320 @@
+package dev.porthole.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.porthole.protocol.BindScope;
+import dev.porthole.protocol.EndReason;
+import dev.porthole.protocol.Protocol;
+import dev.porthole.relay.RelayServer;
+import dev.porthole.relay.SessionListener;
+import dev.porthole.sidecar.Agent;
+import io.netty.buffer.PooledByteBufAllocator;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/** Client forwarder → relay → agent → target, all real Netty and TLS on loopback, in one JVM. */
+class DataPlaneIT {
+
+    private final DataPlane plane = new DataPlane();
+    private final List<AutoCloseable> targets = new ArrayList<>();
+
+    @AfterEach
+    void tearDown() throws Exception {
+        plane.close();
+        for (AutoCloseable target : targets) {
+            target.close();
+        }
+    }
+
+    private Targets.Target target(Targets.Target target) {
+        targets.add(target);
+        return target;
+    }
+
+    private Forwarder connectedForwarder(int targetPort) {
+        plane.agent(targetPort);
+        await().atMost(Duration.ofSeconds(10)).until(() -> plane.relay.isAgentConnected(DataPlane.FORWARD));
+        return plane.forwarder();
+    }
+
+    private static Socket dial(Forwarder forwarder) throws IOException {
+        Socket socket = new Socket();
+        socket.connect(forwarder.localAddress(), 5000);
+        socket.setSoTimeout(30_000);
+        return socket;
+    }
+
+    private static byte[] echoRoundTrip(Forwarder forwarder, byte[] payload) throws IOException {
+        try (Socket socket = dial(forwarder)) {
+            socket.getOutputStream().write(payload);
+            socket.shutdownOutput();
+            return socket.getInputStream().readAllBytes();
+        }
+    }
+
+    @Test
+    @DisplayName("100 MiB sent through the tunnel arrive with the same SHA-256")
+    void largeTransferIntact() throws Exception {
+        // given
+        Forwarder forwarder = connectedForwarder(target(Targets.hasher()).port());
+        MessageDigest sha = MessageDigest.getInstance("SHA-256");
+        Random random = new Random(42);
+        byte[] chunk = new byte[1024 * 1024];
+        String answer;
+        // when
+        try (Socket socket = dial(forwarder)) {
+            OutputStream out = socket.getOutputStream();
+            for (int i = 0; i < 100; i++) {
+                random.nextBytes(chunk);
+                sha.update(chunk);
+                out.write(chunk);
+            }
+            socket.shutdownOutput();
+            answer = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII))
+                    .readLine();
+        }
+        // then
+        assertThat(answer).isEqualTo(HexFormat.of().formatHex(sha.digest()) + " " + 100L * 1024 * 1024);
+        await().atMost(Duration.ofSeconds(5)).until(() -> !plane.closed.isEmpty());
+        assertThat(plane.closed.get(0).bytesFromClient()).isEqualTo(100L * 1024 * 1024);
+        assertThat(plane.closed.get(0).reason()).isIn(EndReason.CLIENT_CLOSED, EndReason.TARGET_CLOSED);
+    }
+
+    @Test
+    @DisplayName("100 concurrent streams on one agent connection each echo their own bytes")
+    void hundredConcurrentStreams() throws Exception {
+        // given
+        Forwarder forwarder = connectedForwarder(target(Targets.echo()).port());
+        ExecutorService clients = Executors.newFixedThreadPool(100);
+        List<Future<Boolean>> results = new ArrayList<>();
+        // when
+        for (int i = 0; i < 100; i++) {
+            int seed = i;
+            results.add(clients.submit(() -> {
+                byte[] payload = new byte[64 * 1024];
+                new Random(seed).nextBytes(payload);
+                return Arrays.equals(echoRoundTrip(forwarder, payload), payload);
+            }));
+        }
+        // then
+        for (Future<Boolean> result : results) {
+            assertThat(result.get(60, TimeUnit.SECONDS)).isTrue();
+        }
+        clients.shutdown();
+        assertThat(plane.relay.stats().sessionsOpened()).isEqualTo(100);
+    }
+
+    @Test
+    @DisplayName("a reader that stops reading stalls neither other streams nor the relay's memory")
+    void slowReaderIsolated() throws Exception {
+        // given
+        Forwarder forwarder = connectedForwarder(target(Targets.mixed()).port());
+        Socket slow = new Socket();
+        slow.setReceiveBufferSize(4096);
+        slow.connect(forwarder.localAddress());
+        slow.getOutputStream().write('F');
+        assertThat(slow.getInputStream().readNBytes(1000)).hasSize(1000);
+        // when: the slow reader reads no more while other streams run
+        byte[] payload = new byte[256 * 1024];
+        new Random(7).nextBytes(payload);
+        for (int i = 0; i < 20; i++) {
+            byte[] echoed = new byte[payload.length + 1];
+            try (Socket socket = dial(forwarder)) {
+                socket.getOutputStream().write('E');
+                socket.getOutputStream().write(payload);
+                socket.shutdownOutput();
+                echoed = socket.getInputStream().readAllBytes();
+            }
+            assertThat(echoed).hasSize(payload.length + 1);
+            assertThat(Arrays.mismatch(Arrays.copyOfRange(echoed, 1, echoed.length), payload)).isEqualTo(-1);
+        }
+        // then
+        long bound = 4L * Protocol.DEFAULT_WINDOW + 256 * 1024;
+        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(10))
+                .until(() -> plane.relay.bufferedBytes().get() <= bound);
+        assertThat(PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory()).isLessThan(64L * 1024 * 1024);
+        slow.close();
+    }
+
+    @Test
+    @DisplayName("an agent reconnects after the relay restarts on the same ports")
+    void agentReconnectsAfterRelayRestart() throws Exception {
+        // given
+        Forwarder before = connectedForwarder(target(Targets.echo()).port());
+        assertThat(echoRoundTrip(before, "before".getBytes())).isEqualTo("before".getBytes());
+        int agentPort = plane.relay.agentPort();
+        int clientPort = plane.relay.clientPort();
+        // when
+        plane.relay.close();
+        await().atMost(Duration.ofSeconds(5)).until(() -> before.termination().isDone());
+        plane.relay = plane.startRelay(agentPort, clientPort);
+        // then
+        await().atMost(Duration.ofSeconds(10)).until(() -> plane.relay.isAgentConnected(DataPlane.FORWARD));
+        Forwarder after = plane.forwarder();
+        assertThat(echoRoundTrip(after, "after".getBytes())).isEqualTo("after".getBytes());
+        assertThat(before.termination().get().reason()).isEqualTo(EndReason.RELAY_SHUTDOWN);
+    }
+
+    @Test
+    @DisplayName("a target that refuses connections ends the session as TARGET_REFUSED")
+    void targetRefuses() throws Exception {
+        // given
+        Forwarder forwarder = connectedForwarder(Targets.closedPort());
+        // when
+        int read;
+        try (Socket socket = dial(forwarder)) {
+            read = socket.getInputStream().read();
+        }
+        // then
+        assertThat(read).isEqualTo(-1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> !plane.closed.isEmpty());
+        assertThat(plane.closed.get(0).reason()).isEqualTo(EndReason.TARGET_REFUSED);
+    }
+
+    @Test
+    @DisplayName("a target that drops connections ends the session as TARGET_CLOSED")
+    void targetDrops() throws Exception {
+        // given
+        Forwarder forwarder = connectedForwarder(target(Targets.dropper()).port());
+        // when
+        int read;
+        try (Socket socket = dial(forwarder)) {
+            read = socket.getInputStream().read();
+        }
+        // then
+        assertThat(read).isEqualTo(-1);
+        await().atMost(Duration.ofSeconds(5)).until(() -> !plane.closed.isEmpty());
+        assertThat(plane.closed.get(0).reason()).isEqualTo(EndReason.TARGET_CLOSED);
+    }
+
+    @Test
+    @DisplayName("the agent's deadline ends the agent and its open streams")
+    void deadlineEndsAgent() throws Exception {
+        // given
+        int port = target(Targets.echo()).port();
+        Agent agent = plane.agent(plane.agentConfig(DataPlane.FORWARD, "agent-token-1", port,
+                Instant.now().plusSeconds(3)));
+        await().atMost(Duration.ofSeconds(10)).until(() -> plane.relay.isAgentConnected(DataPlane.FORWARD));
+        Forwarder forwarder = plane.forwarder();
+        Socket socket = dial(forwarder);
+        socket.getOutputStream().write("ping".getBytes());
+        assertThat(socket.getInputStream().readNBytes(4)).isEqualTo("ping".getBytes());
+        // when
+        String why = agent.termination().get(10, TimeUnit.SECONDS);
+        // then
+        assertThat(why).contains("deadline");
+        assertThat(socket.getInputStream().read()).isEqualTo(-1);
+        socket.close();
+        await().atMost(Duration.ofSeconds(5)).until(() -> !plane.closed.isEmpty());
+        assertThat(plane.closed.get(0).reason()).isEqualTo(EndReason.EXPIRED);
+        assertThat(plane.relay.isAgentConnected(DataPlane.FORWARD)).isFalse();
+    }
+
+    @Test
+    @DisplayName("an agent with a wrong or missing token is refused and never registered")
+    void wrongTokenRefused() {
+        // given
+        int port = 9;
+        // when
+        plane.agent(plane.agentConfig(DataPlane.FORWARD, "wrong-token", port, Instant.now().plusSeconds(60)));
+        plane.agent(plane.agentConfig(DataPlane.FORWARD, "", port, Instant.now().plusSeconds(60)));
+        // then
+        await().atMost(Duration.ofSeconds(10)).until(() -> plane.relay.stats().agentsRejected() >= 2);
+        assertThat(plane.relay.isAgentConnected(DataPlane.FORWARD)).isFalse();
+        assertThat(plane.agentEvents).isEmpty();
+    }
+
+    @Test
+    @DisplayName("a client certificate for another forward is refused with the reason")
+    void certificateForAnotherForwardRefused() {
+        // given
+        ForwarderConfig config = plane.forwarderConfig(DataPlane.FORWARD,
+                plane.clientKey("shop/cache", Instant.now().plusSeconds(600)), InetAddress.getLoopbackAddress());
+        // when / then
+        assertThatThrownBy(() -> plane.forwarder(config)).isInstanceOf(ForwarderException.class)
+                .hasMessageContaining("certificate is for forward shop/cache, not shop/orders-db");
+        await().atMost(Duration.ofSeconds(2)).until(() -> plane.denied.size() == 1);
+        assertThat(plane.relay.stats().sessionsDenied()).isEqualTo(1);
+    }
+
+    @Test
+    @DisplayName("an expired client certificate is refused with the reason")
+    void expiredCertificateRefused() {
+        // given
+        ForwarderConfig config = plane.forwarderConfig(DataPlane.FORWARD,
+                plane.clientKey(DataPlane.FORWARD, Instant.now().minusSeconds(60)), InetAddress.getLoopbackAddress());
+        // when / then
+        assertThatThrownBy(() -> plane.forwarder(config)).isInstanceOf(ForwarderException.class)
+                .hasMessageContaining("certificate expired at");
+    }
+
+    @Test
+    @DisplayName("closeForward cuts a live session in under a second and tells the client it was revoked")
+    void closeForwardCutsLiveSession() throws Exception {
+        // given
+        Forwarder forwarder = connectedForwarder(target(Targets.echo()).port());
+        Socket socket = dial(forwarder);
+        socket.getOutputStream().write("ping".getBytes());
+        assertThat(socket.getInputStream().readNBytes(4)).isEqualTo("ping".getBytes());
+        // when
+        long start = System.nanoTime();
+        plane.relay.closeForward(DataPlane.FORWARD, EndReason.REVOKED);
+        int read = readOrEnd(socket.getInputStream());
+        long elapsedMillis = (System.nanoTime() - start) / 1_000_000;
+        // then
+        assertThat(read).isEqualTo(-1);
+        assertThat(elapsedMillis).isLessThan(1000);
+        assertThat(forwarder.termination().get(1, TimeUnit.SECONDS).reason()).isEqualTo(EndReason.REVOKED);
+        await().atMost(Duration.ofSeconds(1)).until(() -> !plane.closed.isEmpty());
+        assertThat(plane.closed).extracting(SessionListener.Closed::reason).containsExactly(EndReason.REVOKED);
+        socket.close();
+    }
+
+    @Test
+    @DisplayName("the forwarder refuses 0.0.0.0 for a loopback forward and allows it for a cluster one")
+    void bindScopeEnforced() throws Exception {
+        // given
+        InetAddress any = InetAddress.getByName("0.0.0.0");
+        ForwarderConfig wildcard = plane.forwarderConfig(DataPlane.FORWARD,
+                plane.clientKey(DataPlane.FORWARD, Instant.now().plusSeconds(600)), any);
+        // when / then
+        assertThatThrownBy(() -> plane.forwarder(wildcard)).isInstanceOf(ForwarderException.class)
+                .hasMessageContaining("refusing to listen on 0.0.0.0").hasMessageContaining("LOOPBACK");
+        plane.scopes.put(DataPlane.FORWARD, BindScope.CLUSTER);
+        Forwarder cluster = plane.forwarder(wildcard);
+        assertThat(cluster.localAddress().getAddress().isAnyLocalAddress()).isTrue();
+        assertThat(cluster.scope()).isEqualTo(BindScope.CLUSTER);
+    }
+
+    private static int readOrEnd(InputStream in) {
+        try {
+            return in.read();
+        } catch (IOException reset) {
+            return -1;
+        }
+    }
+}

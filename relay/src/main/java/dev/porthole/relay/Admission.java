@@ -1,0 +1,122 @@
+package dev.porthole.relay;
+
+import dev.porthole.protocol.Frame;
+import dev.porthole.protocol.ProtocolException;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Common part of the two listeners' first handler: waits (bounded) for exactly one HELLO, counts TLS
+ * failures and protocol errors, runs hooks off the event loop, and refuses with a readable WELCOME.
+ */
+abstract class Admission extends ChannelInboundHandlerAdapter {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Admission.class);
+
+    protected final RelayContext relay;
+    private final String listener;
+    private ScheduledFuture<?> timeout;
+    private boolean helloSeen;
+
+    Admission(RelayContext relay, String listener) {
+        this.relay = relay;
+        this.listener = listener;
+    }
+
+    /** Handles the one HELLO (of this protocol version); must end in admission (handler replaced) or refusal. */
+    protected abstract void onHello(ChannelHandlerContext ctx, Frame.Hello hello);
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        timeout = ctx.executor().schedule(() -> {
+            LOG.atInfo().addKeyValue("listener", listener).addKeyValue("peer", ctx.channel().remoteAddress())
+                    .log("no handshake in time; closing connection");
+            ctx.close();
+        }, relay.handshakeTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof SslHandshakeCompletionEvent tls && !tls.isSuccess()) {
+            relay.tlsFailures.incrementAndGet();
+            LOG.atInfo().addKeyValue("listener", listener).addKeyValue("peer", ctx.channel().remoteAddress())
+                    .addKeyValue("error", String.valueOf(tls.cause().getMessage())).log("TLS handshake failed");
+            ctx.close();
+        } else if (!(evt instanceof IdleStateEvent)) {
+            ctx.fireUserEventTriggered(evt);
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (helloSeen || !(msg instanceof Frame.Hello hello)) {
+            ReferenceCountUtil.release(msg);
+            throw new ProtocolException("expected one HELLO, got " + msg);
+        }
+        helloSeen = true;
+        if (hello.version() != dev.porthole.protocol.Protocol.VERSION) {
+            refuse(ctx, Frame.Welcome.refuse(dev.porthole.protocol.EndReason.PROTOCOL_ERROR,
+                    "unsupported protocol version " + hello.version() + "; this relay speaks "
+                            + dev.porthole.protocol.Protocol.VERSION));
+            return;
+        }
+        onHello(ctx, hello);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof ProtocolException || cause.getCause() instanceof ProtocolException) {
+            relay.protocolErrors.incrementAndGet();
+            LOG.atWarn().addKeyValue("listener", listener).addKeyValue("peer", ctx.channel().remoteAddress())
+                    .addKeyValue("error", cause.getMessage()).log("protocol error during handshake; closing connection");
+        } else {
+            LOG.atDebug().addKeyValue("listener", listener).addKeyValue("peer", ctx.channel().remoteAddress())
+                    .addKeyValue("error", String.valueOf(cause)).log("connection failed during handshake");
+        }
+        ctx.close();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        admitted();
+        ctx.fireChannelInactive();
+    }
+
+    /** Stops the handshake timer. */
+    protected void admitted() {
+        if (timeout != null) {
+            timeout.cancel(false);
+        }
+    }
+
+    /** Sends a refusal the peer can show its user, then closes. */
+    protected void refuse(ChannelHandlerContext ctx, Frame.Welcome refusal) {
+        admitted();
+        ctx.writeAndFlush(refusal).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /** Runs a hook on the hook executor and continues with its result on this connection's event loop. */
+    protected <T> void callHook(ChannelHandlerContext ctx, Supplier<T> hook, java.util.function.BiConsumer<T, Throwable> then) {
+        try {
+            CompletableFuture.supplyAsync(hook, relay.hookExecutor).whenCompleteAsync(then, ctx.executor());
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            then.accept(null, e);
+        }
+    }
+
+    protected static InetSocketAddress remote(ChannelHandlerContext ctx) {
+        return (InetSocketAddress) ctx.channel().remoteAddress();
+    }
+}

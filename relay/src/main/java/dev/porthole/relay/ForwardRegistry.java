@@ -1,0 +1,72 @@
+package dev.porthole.relay;
+
+import dev.porthole.protocol.Multiplexer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** What the relay has per forward: its agent, its live sessions, and the clients watching it. Thread-safe. */
+final class ForwardRegistry {
+
+    private final Map<String, AgentConnection> agents = new ConcurrentHashMap<>();
+    private final Map<String, Set<ClientSession>> sessions = new ConcurrentHashMap<>();
+    private final Map<String, Set<Multiplexer>> watchers = new ConcurrentHashMap<>();
+
+    /** Registers {@code agent} as its forward's agent and returns the one it replaces, if any. */
+    AgentConnection registerAgent(AgentConnection agent) {
+        return agents.put(agent.forward(), agent);
+    }
+
+    /** Forgets {@code agent} unless a newer connection already replaced it. */
+    boolean unregisterAgent(AgentConnection agent) {
+        return agents.remove(agent.forward(), agent);
+    }
+
+    AgentConnection agent(String forward) {
+        return agents.get(forward);
+    }
+
+    List<AgentConnection> agents() {
+        return new ArrayList<>(agents.values());
+    }
+
+    void addSession(ClientSession session) {
+        sessions.computeIfAbsent(session.forward(), f -> ConcurrentHashMap.newKeySet()).add(session);
+    }
+
+    void removeSession(ClientSession session) {
+        sessions.computeIfPresent(session.forward(), (f, set) -> set.remove(session) && set.isEmpty() ? null : set);
+    }
+
+    List<ClientSession> sessions(String forward) {
+        Set<ClientSession> set = sessions.get(forward);
+        return set == null ? List.of() : new ArrayList<>(set);
+    }
+
+    List<ClientSession> allSessions() {
+        List<ClientSession> all = new ArrayList<>();
+        sessions.values().forEach(all::addAll);
+        return all;
+    }
+
+    void addWatcher(String forward, Multiplexer watcher) {
+        watchers.computeIfAbsent(forward, f -> ConcurrentHashMap.newKeySet()).add(watcher);
+    }
+
+    void removeWatcher(String forward, Multiplexer watcher) {
+        watchers.computeIfPresent(forward, (f, set) -> set.remove(watcher) && set.isEmpty() ? null : set);
+    }
+
+    List<Multiplexer> watchers(String forward) {
+        Set<Multiplexer> set = watchers.get(forward);
+        return set == null ? List.of() : new ArrayList<>(set);
+    }
+
+    List<Multiplexer> allWatchers() {
+        List<Multiplexer> all = new ArrayList<>();
+        watchers.values().forEach(all::addAll);
+        return all;
+    }
+}

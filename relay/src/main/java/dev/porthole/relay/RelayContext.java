@@ -1,0 +1,74 @@
+package dev.porthole.relay;
+
+import dev.porthole.protocol.EndReason;
+import dev.porthole.protocol.Multiplexer;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** What the relay's connection handlers share: settings, hooks, registry, counters. */
+final class RelayContext {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RelayContext.class);
+
+    final Clock clock;
+    final Duration keepAlive;
+    final Duration handshakeTimeout;
+    final int streamWindow;
+    final int maxStreamsPerAgent;
+    final AgentAuthenticator authenticator;
+    final SessionAuthorizer authorizer;
+    final SessionListener sessionListener;
+    final AgentListener agentListener;
+    final ExecutorService hookExecutor;
+    final ExecutorService listenerExecutor;
+    final ForwardRegistry registry = new ForwardRegistry();
+    final AtomicLong sessionsOpened = new AtomicLong();
+    final AtomicLong sessionsDenied = new AtomicLong();
+    final AtomicLong agentsRejected = new AtomicLong();
+    final AtomicLong protocolErrors = new AtomicLong();
+    final AtomicLong tlsFailures = new AtomicLong();
+    final AtomicLong ids = new AtomicLong();
+
+    RelayContext(RelayServer.Builder b, ExecutorService hookExecutor, ExecutorService listenerExecutor) {
+        this.clock = b.clock;
+        this.keepAlive = b.keepAlive;
+        this.handshakeTimeout = b.handshakeTimeout;
+        this.streamWindow = b.streamWindow;
+        this.maxStreamsPerAgent = b.maxStreamsPerAgent;
+        this.authenticator = b.authenticator;
+        this.authorizer = b.authorizer;
+        this.sessionListener = b.sessionListener;
+        this.agentListener = b.agentListener;
+        this.hookExecutor = hookExecutor;
+        this.listenerExecutor = listenerExecutor;
+    }
+
+    Multiplexer.Settings muxSettings(String context, EndReason lostReason, int maxStreams) {
+        return new Multiplexer.Settings(streamWindow, maxStreams, context, lostReason);
+    }
+
+    String nextId(String prefix) {
+        return prefix + "-" + Long.toString(ids.incrementAndGet(), 36) + "-"
+                + Long.toString(System.nanoTime() & 0xffffff, 36);
+    }
+
+    /** Runs a listener callback on the listener thread, in order; a failing listener is logged, not fatal. */
+    void notify(Runnable callback) {
+        try {
+            listenerExecutor.execute(() -> {
+                try {
+                    callback.run();
+                } catch (RuntimeException e) {
+                    LOG.atError().setCause(e).log("relay listener failed");
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            LOG.atWarn().log("relay listener queue full or closed; event dropped");
+        }
+    }
+}

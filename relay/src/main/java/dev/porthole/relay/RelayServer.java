@@ -1,0 +1,362 @@
+package dev.porthole.relay;
+
+import dev.porthole.protocol.EndReason;
+import dev.porthole.protocol.Multiplexer;
+import dev.porthole.protocol.Protocol;
+import dev.porthole.protocol.TunnelPipeline;
+import dev.porthole.protocol.pki.KeyMaterial;
+import dev.porthole.protocol.tls.TlsContexts;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.ssl.SslContext;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Porthole relay: an agent listener (server-auth TLS; agents authenticate with their token) and a
+ * client listener (mutual TLS against the Porthole CA; one connection per client session). Sessions are
+ * checked (certificate forward and validity, then the {@link SessionAuthorizer}) and spliced onto a new
+ * stream of the forward's agent connection. Runs in the operator's process or standalone
+ * ({@link RelayMain}).
+ *
+ * <pre>{@code
+ * RelayServer relay = RelayServer.builder()
+ *         .bindAddress("0.0.0.0").agentPort(7443).clientPort(7444)
+ *         .serverKey(relayKeyMaterial).clientCa(caCertificate)
+ *         .agentAuthenticator((forward, token) -> tokens.matches(forward, token))
+ *         .sessionAuthorizer((identity, forward, address) -> policy.decide(identity, forward))
+ *         .sessionListener(audit).agentListener(audit)
+ *         .build().start();
+ * relay.closeForward("shop/orders-db", EndReason.REVOKED);
+ * }</pre>
+ */
+public final class RelayServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RelayServer.class);
+
+    private final Builder settings;
+    private final RelayContext relay;
+    private final EventLoopGroup bossGroup;
+    private final EventLoopGroup workerGroup;
+    private Channel agentChannel;
+    private Channel clientChannel;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+
+    private RelayServer(Builder builder) {
+        this.settings = builder;
+        ExecutorService hooks = new ThreadPoolExecutor(1, builder.hookThreads, 30, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(1024), daemon("porthole-relay-hook"));
+        ExecutorService listeners = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(100_000), daemon("porthole-relay-listener"));
+        this.relay = new RelayContext(builder, hooks, listeners);
+        this.bossGroup = TunnelPipeline.eventLoops(1, "porthole-relay-accept");
+        this.workerGroup = TunnelPipeline.eventLoops(builder.workerThreads, "porthole-relay-io");
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Binds both listeners; returns once they accept connections. */
+    public RelayServer start() {
+        SslContext agentTls = TlsContexts.server(settings.serverKey);
+        SslContext clientTls = TlsContexts.serverRequiringClientCertificate(settings.serverKey, settings.clientCa);
+        try {
+            agentChannel = bind(settings.agentPort, agentTls, ch -> new AgentAdmission(relay));
+            clientChannel = bind(settings.clientPort, clientTls, ch -> new ClientAdmission(relay));
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+        LOG.atInfo().addKeyValue("agentListener", agentAddress()).addKeyValue("clientListener", clientAddress())
+                .addKeyValue("tls", TlsContexts.provider()).log("relay started");
+        return this;
+    }
+
+    private Channel bind(int port, SslContext tls, Function<SocketChannel, ChannelHandler> admission) {
+        ServerBootstrap bootstrap = new ServerBootstrap().group(bossGroup, workerGroup)
+                .channel(NioServerSocketChannel.class)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, TunnelPipeline.WATER_MARK)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        TunnelPipeline.server(ch, tls, settings.keepAlive);
+                        ch.pipeline().addLast(TunnelPipeline.APPLICATION, admission.apply(ch));
+                    }
+                });
+        try {
+            return bootstrap.bind(new InetSocketAddress(settings.bindAddress, port)).sync().channel();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while binding", e);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot bind relay listener on " + settings.bindAddress.getHostAddress()
+                    + ":" + port + ": " + e.getMessage(), e);
+        }
+    }
+
+    public InetSocketAddress agentAddress() {
+        return (InetSocketAddress) agentChannel.localAddress();
+    }
+
+    public InetSocketAddress clientAddress() {
+        return (InetSocketAddress) clientChannel.localAddress();
+    }
+
+    public int agentPort() {
+        return agentAddress().getPort();
+    }
+
+    public int clientPort() {
+        return clientAddress().getPort();
+    }
+
+    public boolean isAgentConnected(String forward) {
+        AgentConnection agent = relay.registry.agent(forward);
+        return agent != null && agent.isOpen();
+    }
+
+    /**
+     * Ends every session of {@code forward} with {@code reason} (clients are told), tells watching clients
+     * and closes the forward's agent connection. Returns at once; all is closed well within a second.
+     */
+    public void closeForward(String forward, EndReason reason) {
+        closeForward(forward, reason, "forward " + forward + " " + describe(reason));
+    }
+
+    public void closeForward(String forward, EndReason reason, String message) {
+        LOG.atInfo().addKeyValue("forward", forward).addKeyValue("reason", reason).log("closing forward");
+        for (ClientSession session : relay.registry.sessions(forward)) {
+            session.terminate(reason, message);
+        }
+        for (Multiplexer watcher : relay.registry.watchers(forward)) {
+            watcher.close(reason, message);
+        }
+        AgentConnection agent = relay.registry.agent(forward);
+        if (agent != null) {
+            agent.close(reason, message);
+        }
+    }
+
+    public RelayStats stats() {
+        return new RelayStats(relay.registry.agents().size(), relay.registry.allSessions().size(),
+                relay.sessionsOpened.get(), relay.sessionsDenied.get(), relay.agentsRejected.get(),
+                relay.protocolErrors.get(), relay.tlsFailures.get());
+    }
+
+    /** Bytes the relay holds for all agent connections' streams (queued to send or received, not yet passed on). */
+    public CompletableFuture<Long> bufferedBytes() {
+        List<CompletableFuture<Long>> parts = new ArrayList<>();
+        for (AgentConnection agent : relay.registry.agents()) {
+            Multiplexer mux = agent.mux();
+            CompletableFuture<Long> part = new CompletableFuture<>();
+            mux.eventLoop().execute(() -> part.complete(mux.bufferedBytes()));
+            parts.add(part);
+        }
+        for (ClientSession session : relay.registry.allSessions()) {
+            Multiplexer mux = session.clientStream().multiplexer();
+            CompletableFuture<Long> part = new CompletableFuture<>();
+            mux.eventLoop().execute(() -> part.complete(mux.bufferedBytes()));
+            parts.add(part);
+        }
+        return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new))
+                .thenApply(v -> parts.stream().mapToLong(CompletableFuture::join).sum());
+    }
+
+    /** Ends every session, probe and agent connection with RELAY_SHUTDOWN and releases the listeners. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        for (ClientSession session : relay.registry.allSessions()) {
+            session.terminate(EndReason.RELAY_SHUTDOWN, "relay is shutting down");
+        }
+        for (Multiplexer watcher : relay.registry.allWatchers()) {
+            watcher.close(EndReason.RELAY_SHUTDOWN, "relay is shutting down");
+        }
+        for (AgentConnection agent : relay.registry.agents()) {
+            agent.close(EndReason.RELAY_SHUTDOWN, "relay is shutting down");
+        }
+        if (agentChannel != null) {
+            agentChannel.close().syncUninterruptibly();
+        }
+        if (clientChannel != null) {
+            clientChannel.close().syncUninterruptibly();
+        }
+        bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        workerGroup.shutdownGracefully(100, 2000, TimeUnit.MILLISECONDS).syncUninterruptibly();
+        relay.hookExecutor.shutdown();
+        relay.listenerExecutor.shutdown();
+        try {
+            relay.listenerExecutor.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        LOG.atInfo().log("relay stopped");
+    }
+
+    private static String describe(EndReason reason) {
+        return switch (reason) {
+            case EXPIRED -> "expired";
+            case REVOKED -> "was revoked";
+            case RELAY_SHUTDOWN -> "closed: relay shutting down";
+            default -> "closed: " + reason;
+        };
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return runnable -> {
+            Thread thread = new Thread(runnable, name);
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+
+    /** Configures a {@link RelayServer}. Server key, client CA and both hooks are required. */
+    public static final class Builder {
+        InetAddress bindAddress = InetAddress.getLoopbackAddress();
+        int agentPort;
+        int clientPort;
+        KeyMaterial serverKey;
+        X509Certificate clientCa;
+        AgentAuthenticator authenticator;
+        SessionAuthorizer authorizer;
+        SessionListener sessionListener = new SessionListener() { };
+        AgentListener agentListener = new AgentListener() { };
+        Clock clock = Clock.systemUTC();
+        Duration keepAlive = Duration.ofSeconds(15);
+        Duration handshakeTimeout = Duration.ofSeconds(10);
+        int streamWindow = Protocol.DEFAULT_WINDOW;
+        int maxStreamsPerAgent = 1024;
+        int workerThreads = Math.max(2, Runtime.getRuntime().availableProcessors());
+        int hookThreads = 8;
+
+        private Builder() {
+        }
+
+        /** Address both listeners bind; default 127.0.0.1. */
+        public Builder bindAddress(String address) {
+            try {
+                return bindAddress(InetAddress.getByName(address));
+            } catch (UnknownHostException e) {
+                throw new IllegalArgumentException("unknown bind address " + address, e);
+            }
+        }
+
+        public Builder bindAddress(InetAddress address) {
+            this.bindAddress = Objects.requireNonNull(address);
+            return this;
+        }
+
+        /** Agent listener port; 0 (default) picks a free one, see {@link #agentPort()}. */
+        public Builder agentPort(int port) {
+            this.agentPort = port;
+            return this;
+        }
+
+        /** Client listener port; 0 (default) picks a free one, see {@link #clientPort()}. */
+        public Builder clientPort(int port) {
+            this.clientPort = port;
+            return this;
+        }
+
+        /** The relay's serving key and certificate chain (SANs must match the names agents and clients dial). */
+        public Builder serverKey(KeyMaterial serverKey) {
+            this.serverKey = serverKey;
+            return this;
+        }
+
+        /** The CA that issues client certificates. */
+        public Builder clientCa(X509Certificate clientCa) {
+            this.clientCa = clientCa;
+            return this;
+        }
+
+        public Builder agentAuthenticator(AgentAuthenticator authenticator) {
+            this.authenticator = authenticator;
+            return this;
+        }
+
+        public Builder sessionAuthorizer(SessionAuthorizer authorizer) {
+            this.authorizer = authorizer;
+            return this;
+        }
+
+        public Builder sessionListener(SessionListener listener) {
+            this.sessionListener = listener;
+            return this;
+        }
+
+        public Builder agentListener(AgentListener listener) {
+            this.agentListener = listener;
+            return this;
+        }
+
+        /** Time source for certificate validity and session expiry. */
+        public Builder clock(Clock clock) {
+            this.clock = clock;
+            return this;
+        }
+
+        /** Idle time after which a connection is pinged; twice this without a read and it is closed. Default 15 s. */
+        public Builder keepAlive(Duration keepAlive) {
+            this.keepAlive = keepAlive;
+            return this;
+        }
+
+        /** How long a new connection may take to send its HELLO. Default 10 s. */
+        public Builder handshakeTimeout(Duration timeout) {
+            this.handshakeTimeout = timeout;
+            return this;
+        }
+
+        /** Per-stream receive window the relay announces. Default 512 KiB. */
+        public Builder streamWindow(int bytes) {
+            this.streamWindow = bytes;
+            return this;
+        }
+
+        public Builder maxStreamsPerAgent(int streams) {
+            this.maxStreamsPerAgent = streams;
+            return this;
+        }
+
+        public Builder workerThreads(int threads) {
+            this.workerThreads = threads;
+            return this;
+        }
+
+        public RelayServer build() {
+            Objects.requireNonNull(serverKey, "serverKey");
+            Objects.requireNonNull(clientCa, "clientCa");
+            Objects.requireNonNull(authenticator, "agentAuthenticator");
+            Objects.requireNonNull(authorizer, "sessionAuthorizer");
+            return new RelayServer(this);
+        }
+    }
+}

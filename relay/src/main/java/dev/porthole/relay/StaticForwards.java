@@ -1,0 +1,80 @@
+package dev.porthole.relay;
+
+import dev.porthole.protocol.BindScope;
+import dev.porthole.protocol.pki.ClientIdentity;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * Authentication and authorisation for a standalone relay, from its config file:
+ * {@code forward.NS/NAME.token}, {@code .users}, {@code .groups}, {@code .scope}, {@code .expires-at}.
+ */
+final class StaticForwards implements AgentAuthenticator, SessionAuthorizer {
+
+    record Forward(String token, List<String> users, List<String> groups, BindScope scope, Instant expiresAt) {
+    }
+
+    private final Map<String, Forward> forwards;
+    private final Clock clock;
+
+    StaticForwards(Map<String, Forward> forwards, Clock clock) {
+        this.forwards = Map.copyOf(forwards);
+        this.clock = clock;
+    }
+
+    static StaticForwards fromProperties(Properties properties, Clock clock) {
+        Map<String, Forward> forwards = new HashMap<>();
+        for (String key : properties.stringPropertyNames()) {
+            if (key.startsWith("forward.") && key.endsWith(".token")) {
+                String name = key.substring("forward.".length(), key.length() - ".token".length());
+                String prefix = "forward." + name + ".";
+                forwards.put(ClientIdentity.checkForward(name), new Forward(properties.getProperty(key).trim(),
+                        list(properties.getProperty(prefix + "users")), list(properties.getProperty(prefix + "groups")),
+                        BindScope.parse(properties.getProperty(prefix + "scope", "Loopback")),
+                        Instant.parse(properties.getProperty(prefix + "expires-at", "9999-12-31T23:59:59Z"))));
+            }
+        }
+        return new StaticForwards(forwards, clock);
+    }
+
+    Map<String, Forward> forwards() {
+        return forwards;
+    }
+
+    @Override
+    public boolean authenticate(String forward, String token) {
+        Forward f = forwards.get(forward);
+        return f != null && clock.instant().isBefore(f.expiresAt()) && MessageDigest.isEqual(
+                f.token().getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public Decision authorize(ClientIdentity identity, String forward, InetSocketAddress clientAddress) {
+        Forward f = forwards.get(forward);
+        if (f == null) {
+            return Decision.deny("forward " + forward + " is not served by this relay");
+        }
+        if (!clock.instant().isBefore(f.expiresAt())) {
+            return Decision.deny("forward " + forward + " expired at " + f.expiresAt());
+        }
+        boolean member = f.users().contains(identity.username())
+                || identity.groups().stream().anyMatch(f.groups()::contains);
+        if (!member) {
+            return Decision.deny(identity.username() + " is not in the audience of forward " + forward);
+        }
+        return Decision.allow(f.scope(), f.expiresAt());
+    }
+
+    private static List<String> list(String csv) {
+        return csv == null || csv.isBlank() ? List.of()
+                : Arrays.stream(csv.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+    }
+}

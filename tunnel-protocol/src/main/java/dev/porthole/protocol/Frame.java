@@ -1,0 +1,111 @@
+package dev.porthole.protocol;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.DefaultByteBufHolder;
+import java.time.Instant;
+
+/** Every message on a Porthole connection. Connection-level frames use stream id 0. */
+public sealed interface Frame {
+
+    /** The frame's stream, 0 for connection-level frames. */
+    int streamId();
+
+    /** First frame from the dialling side: who it is and what it wants. */
+    record Hello(int version, Role role, String forward, String token, int window) implements Frame {
+        @Override
+        public int streamId() {
+            return 0;
+        }
+
+        @Override
+        public String toString() {
+            return "Hello[version=" + version + ", role=" + role + ", forward=" + forward + ", token=<"
+                    + token.length() + " chars>, window=" + window + "]";
+        }
+    }
+
+    /**
+     * The listener's answer to a HELLO. When refused, {@code refusal} and {@code message} say why and the
+     * connection closes; when accepted, clients learn the forward's bind scope and expiry.
+     */
+    record Welcome(int version, boolean accepted, EndReason refusal, String message, BindScope scope,
+                   Instant expiresAt, String sessionId, int window) implements Frame {
+        public static Welcome accept(BindScope scope, Instant expiresAt, String sessionId, int window) {
+            return new Welcome(Protocol.VERSION, true, null, "", scope, expiresAt, sessionId, window);
+        }
+
+        public static Welcome refuse(EndReason refusal, String message) {
+            return new Welcome(Protocol.VERSION, false, refusal, message, BindScope.LOOPBACK, Instant.EPOCH, "", 0);
+        }
+
+        @Override
+        public int streamId() {
+            return 0;
+        }
+    }
+
+    /** Relay to agent: open a stream to the target. */
+    record Open(int streamId) implements Frame {
+    }
+
+    /** Stream bytes. Reference-counted: whoever holds it releases it. */
+    final class Data extends DefaultByteBufHolder implements Frame {
+        private final int streamId;
+
+        public Data(int streamId, ByteBuf content) {
+            super(content);
+            this.streamId = streamId;
+        }
+
+        @Override
+        public int streamId() {
+            return streamId;
+        }
+
+        @Override
+        public Data replace(ByteBuf content) {
+            return new Data(streamId, content);
+        }
+
+        @Override
+        public String toString() {
+            return "Data[stream=" + streamId + ", bytes=" + (refCnt() > 0 ? content().readableBytes() : -1) + "]";
+        }
+    }
+
+    /** The receiver consumed {@code increment} bytes of the stream; the sender may send that much more. */
+    record WindowUpdate(int streamId, int increment) implements Frame {
+    }
+
+    /** The sender will send no more data on the stream (half-close). */
+    record Close(int streamId) implements Frame {
+    }
+
+    /** The stream is aborted; both sides forget it. */
+    record Reset(int streamId, EndReason reason, String message) implements Frame {
+    }
+
+    /** Keepalive probe; the peer answers with a PONG carrying the same payload. */
+    record Ping(long payload) implements Frame {
+        @Override
+        public int streamId() {
+            return 0;
+        }
+    }
+
+    /** Keepalive answer. */
+    record Pong(long payload) implements Frame {
+        @Override
+        public int streamId() {
+            return 0;
+        }
+    }
+
+    /** The sender is closing the whole connection, and says why. */
+    record GoAway(EndReason reason, String message) implements Frame {
+        @Override
+        public int streamId() {
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,26 @@
+package dev.porthole.protocol;
+
+/** Constants of the Porthole tunnel protocol, version 1. See docs/data-plane.md for the wire format. */
+public final class Protocol {
+    /** The only protocol version this build speaks. */
+    public static final int VERSION = 1;
+    /** "PRTH": first field of every HELLO, so that strays (HTTP, TLS probes) are told apart at once. */
+    public static final int MAGIC = 0x50525448;
+    /** length (4) + type (1) + stream id (4). */
+    public static final int HEADER_LENGTH = 9;
+    /** Largest payload of any frame; a longer length field is a protocol error. */
+    public static final int MAX_PAYLOAD = 64 * 1024;
+    /** Largest payload a sender puts in one DATA frame. */
+    public static final int MAX_DATA_PAYLOAD = 32 * 1024;
+    /** Longest string field (forward, token, reason) in bytes. */
+    public static final int MAX_STRING = 4096;
+    /** Default per-stream receive window each side announces in its handshake. */
+    public static final int DEFAULT_WINDOW = 512 * 1024;
+    /** Largest per-stream window a peer may announce. */
+    public static final int MAX_WINDOW = 16 * 1024 * 1024;
+    /** The single stream a client session carries. */
+    public static final int CLIENT_STREAM_ID = 1;
+
+    private Protocol() {
+    }
+}

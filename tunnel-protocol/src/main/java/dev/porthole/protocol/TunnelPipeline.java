@@ -1,0 +1,86 @@
+package dev.porthole.protocol;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/** The common pipeline of every tunnel connection: TLS, keepalive idle detection, frame codec. */
+public final class TunnelPipeline {
+
+    /** Write-buffer bounds of tunnel connections: streams stop sending above 1 MiB queued, resume under 256 KiB. */
+    public static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(256 * 1024, 1024 * 1024);
+
+    /** Handler names, for tests and pipeline surgery. */
+    public static final String TLS = "tls";
+    public static final String IDLE = "idle";
+    public static final String DECODER = "frameDecoder";
+    public static final String ENCODER = "frameEncoder";
+    public static final String APPLICATION = "application";
+
+    private TunnelPipeline() {
+    }
+
+    /** Server side of a connection. */
+    public static void server(Channel channel, SslContext tls, Duration keepAlive) {
+        add(channel.pipeline(), tls.newHandler(channel.alloc()), keepAlive);
+    }
+
+    /** Client side of a connection to {@code host:port} (the host name is verified against the certificate). */
+    public static void client(Channel channel, SslContext tls, String host, int port, Duration keepAlive) {
+        add(channel.pipeline(), tls.newHandler(channel.alloc(), host, port), keepAlive);
+    }
+
+    private static void add(ChannelPipeline pipeline, SslHandler ssl, Duration keepAlive) {
+        pipeline.addLast(TLS, ssl)
+                .addLast(IDLE, new IdleStateHandler(keepAlive.toMillis(), 0, 0, TimeUnit.MILLISECONDS))
+                .addLast(DECODER, new FrameDecoder())
+                .addLast(ENCODER, FrameEncoder.INSTANCE);
+    }
+
+    /**
+     * Dials {@code host:port} on {@code loop} with the tunnel pipeline and {@code handshake} as its last
+     * handler; a failed connect fails the handshake's result.
+     */
+    public static ChannelFuture dial(EventLoop loop, SslContext tls, String host, int port, Duration keepAlive,
+                                     ClientHandshake handshake) {
+        return new Bootstrap().group(loop).channel(NioSocketChannel.class)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        client(ch, tls, host, port, keepAlive);
+                        ch.pipeline().addLast(APPLICATION, handshake);
+                    }
+                })
+                .connect(host, port)
+                .addListener(f -> {
+                    if (!f.isSuccess()) {
+                        handshake.result().completeExceptionally(new ClientHandshake.HandshakeException(
+                                "cannot reach relay " + host + ":" + port + ": " + f.cause().getMessage()));
+                    }
+                });
+    }
+
+    /** An NIO event-loop group with threads named {@code prefix-N}. */
+    public static EventLoopGroup eventLoops(int threads, String prefix) {
+        return new MultiThreadIoEventLoopGroup(threads, new io.netty.util.concurrent.DefaultThreadFactory(prefix),
+                NioIoHandler.newFactory());
+    }
+}

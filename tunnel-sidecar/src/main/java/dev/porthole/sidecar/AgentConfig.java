@@ -1,0 +1,42 @@
+package dev.porthole.sidecar;
+
+import dev.porthole.protocol.Protocol;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * What an agent needs: where the relay is, which forward it serves with which token, the CA that signs
+ * the relay's certificate, the target, and the deadline at which it leaves.
+ */
+public record AgentConfig(String relayHost, int relayPort, String forward, String token, X509Certificate ca,
+                          String targetHost, int targetPort, Instant deadline, Duration keepAlive,
+                          Duration backoffMin, Duration backoffMax, int streamWindow) {
+
+    public AgentConfig {
+        Objects.requireNonNull(relayHost, "relayHost");
+        Objects.requireNonNull(forward, "forward");
+        Objects.requireNonNull(token, "token");
+        Objects.requireNonNull(ca, "ca");
+        Objects.requireNonNull(targetHost, "targetHost");
+        Objects.requireNonNull(deadline, "deadline");
+    }
+
+    /** A config with default keepalive (15 s), backoff (0.5 s to 30 s) and window. */
+    public static AgentConfig of(String relayHost, int relayPort, String forward, String token, X509Certificate ca,
+                                 String targetHost, int targetPort, Instant deadline) {
+        return new AgentConfig(relayHost, relayPort, forward, token, ca, targetHost, targetPort, deadline,
+                Duration.ofSeconds(15), Duration.ofMillis(500), Duration.ofSeconds(30), Protocol.DEFAULT_WINDOW);
+    }
+
+    public AgentConfig withBackoff(Duration min, Duration max) {
+        return new AgentConfig(relayHost, relayPort, forward, token, ca, targetHost, targetPort, deadline, keepAlive,
+                min, max, streamWindow);
+    }
+
+    public AgentConfig withKeepAlive(Duration interval) {
+        return new AgentConfig(relayHost, relayPort, forward, token, ca, targetHost, targetPort, deadline, interval,
+                backoffMin, backoffMax, streamWindow);
+    }
+}

@@ -1,0 +1,34 @@
+package dev.porthole.sidecar;
+
+import java.time.Clock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Entry point of {@code porthole-agent.jar}: configuration from the environment (see {@link AgentSettings}). */
+public final class AgentMain {
+
+    private static final Logger LOG = LoggerFactory.getLogger(AgentMain.class);
+
+    private AgentMain() {
+    }
+
+    public static void main(String[] args) {
+        AgentConfig config;
+        try {
+            config = AgentSettings.read(System.getenv(), args);
+        } catch (AgentSettings.InvalidSettingsException e) {
+            System.err.println("porthole-agent: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        Agent agent = new Agent(config, Clock.systemUTC()).start();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (!agent.termination().isDone()) {
+                agent.close();
+            }
+        }, "porthole-agent-shutdown"));
+        String why = agent.termination().join();
+        LOG.atInfo().addKeyValue("forward", config.forward()).log("agent exited: " + why);
+        System.exit(0);
+    }
+}
