@@ -3,6 +3,7 @@ package dev.porthole.cli;
 import dev.porthole.protocol.EndReason;
 import dev.porthole.protocol.pki.Pem;
 import java.io.PrintWriter;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
@@ -37,17 +38,27 @@ public final class ConnectCommand implements Callable<Integer> {
             description = "local address to bind (default ${DEFAULT-VALUE}); non-loopback only if the forward's scope allows")
     String address;
 
-    @Option(names = "--relay", required = true, description = "host:port of the relay's client listener")
+    @Option(names = "--relay", description = "host:port of the relay's client listener (default: from the forward's status)")
     String relay;
 
-    @Option(names = "--ca", required = true, description = "PEM file of the CA that signs the relay's certificate")
+    @Option(names = "--ca", description = "PEM file of the CA that signs the relay's certificate (default: from the forward's status)")
     Path ca;
 
-    @Option(names = "--cert", required = true, description = "PEM file of your client certificate for this forward")
+    @Option(names = "--cert", description = "PEM file of a client certificate (default: request one through the Kubernetes CSR API)")
     Path cert;
 
-    @Option(names = "--key", required = true, description = "PEM file of your client key")
+    @Option(names = "--key", description = "PEM file of the client key that goes with --cert")
     Path key;
+
+    @Option(names = "--kubeconfig", description = "kubeconfig to use (default: $KUBECONFIG or ~/.kube/config)")
+    Path kubeconfig;
+
+    @Option(names = "--context", description = "kubeconfig context to use")
+    String context;
+
+    @Option(names = "--certificate-timeout", defaultValue = "60s",
+            description = "how long to wait for the operator to sign the certificate request (default ${DEFAULT-VALUE})")
+    String certificateTimeout;
 
     @Override
     public Integer call() {
@@ -55,7 +66,7 @@ public final class ConnectCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         Forwarder forwarder;
         try {
-            forwarder = new Forwarder(config(), line -> {
+            forwarder = new Forwarder(config(err), line -> {
                 err.println("porthole: " + line);
                 err.flush();
             }).start();
@@ -66,7 +77,7 @@ public final class ConnectCommand implements Callable<Integer> {
         }
         out.printf("Forwarding %s:%d -> %s via relay %s until %s (bind scope %s)%n",
                 forwarder.localAddress().getAddress().getHostAddress(), forwarder.localAddress().getPort(), forward,
-                relay, forwarder.expiresAt(), forwarder.scope());
+                relay != null ? relay : "from the forward's status", forwarder.expiresAt(), forwarder.scope());
         out.flush();
         Runtime.getRuntime().addShutdownHook(new Thread(forwarder::close, "porthole-cli-shutdown"));
         Forwarder.Termination end = forwarder.termination().join();
@@ -85,16 +96,40 @@ public final class ConnectCommand implements Callable<Integer> {
         };
     }
 
-    private ForwarderConfig config() {
-        String[] hostPort = hostPort(relay);
+    private ForwarderConfig config(PrintWriter err) {
         InetAddress bind;
         try {
             bind = InetAddress.getByName(address);
         } catch (UnknownHostException e) {
             throw new ForwarderException("unknown address " + address);
         }
+        if ((cert == null) != (key == null)) {
+            throw new ForwarderException("--cert and --key go together");
+        }
+        if (cert != null && relay != null && ca != null) {
+            String[] hostPort = hostPort(relay);
+            return ForwarderConfig.of(forward, bind, localPort, hostPort[0], Integer.parseInt(hostPort[1]),
+                    Pem.readCertificate(Pem.readFile(ca)), new PemFileCertificateSource(cert, key));
+        }
+        KubernetesClient client = KubeconfigClients.create(kubeconfig, context);
+        ForwardRelayInfo info = ForwardRelayInfo.of(client, forward);
+        String[] hostPort = relay != null ? hostPort(relay) : new String[] {info.relayHost(), Integer.toString(info.relayPort())};
+        CertificateSource certificates = cert != null ? new PemFileCertificateSource(cert, key)
+                : new KubernetesCsrCertificateSource(client, info.remaining(), parseSeconds(certificateTimeout), line -> {
+                    err.println("porthole: " + line);
+                    err.flush();
+                });
         return ForwarderConfig.of(forward, bind, localPort, hostPort[0], Integer.parseInt(hostPort[1]),
-                Pem.readCertificate(Pem.readFile(ca)), new PemFileCertificateSource(cert, key));
+                ca != null ? Pem.readCertificate(Pem.readFile(ca)) : info.ca(), certificates);
+    }
+
+    private static java.time.Duration parseSeconds(String text) {
+        String digits = text.endsWith("s") ? text.substring(0, text.length() - 1) : text;
+        try {
+            return java.time.Duration.ofSeconds(Long.parseLong(digits));
+        } catch (NumberFormatException e) {
+            throw new ForwarderException("--certificate-timeout must be seconds such as 60s, got " + text);
+        }
     }
 
     private static String[] hostPort(String address) {

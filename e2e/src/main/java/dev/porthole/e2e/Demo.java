@@ -4,7 +4,6 @@ import dev.porthole.api.v1alpha1.PortForward;
 import dev.porthole.operator.OperatorIdentity;
 import dev.porthole.operator.OperatorSettings;
 import dev.porthole.operator.PortholeOperator;
-import dev.porthole.operator.RelayControl;
 import dev.porthole.testcluster.Identity;
 import dev.porthole.testcluster.Kubelet;
 import dev.porthole.testcluster.TestCluster;
@@ -48,8 +47,9 @@ public final class Demo {
             OperatorIdentity.bind(admin, "porthole-system");
             KubernetesClient operatorClient = cluster.clientWithToken(
                     cluster.serviceAccountToken("porthole-system", OperatorIdentity.SERVICE_ACCOUNT, Duration.ofHours(1)));
-            OperatorSettings settings = new OperatorSettings("127.0.0.1:7443", OperatorSettings.DEFAULT_AGENT_IMAGE, "", "demo");
-            try (PortholeOperator operator = PortholeOperator.start(operatorClient, settings, Clock.systemUTC(), RelayControl.NONE)) {
+            OperatorSettings settings = new OperatorSettings("porthole-system", "demo", OperatorSettings.DEFAULT_AGENT_IMAGE,
+                    "127.0.0.1", 0, 0, "127.0.0.1", "127.0.0.1", java.util.List.of());
+            try (PortholeOperator operator = PortholeOperator.start(operatorClient, settings, Clock.systemUTC())) {
                 say("operator running as system:serviceaccount:porthole-system:porthole-operator (least-privilege ClusterRole)");
                 Kubelet.runningPod(admin, "shop", "orders-db-0", Map.of("app", "orders-db"), "postgres", 5432);
                 say("target pod shop/orders-db-0 is Running and Ready (the local kubelet stand-in reports it)");

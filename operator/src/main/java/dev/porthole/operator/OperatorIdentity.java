@@ -14,12 +14,22 @@ import java.io.UncheckedIOException;
 public final class OperatorIdentity {
     public static final String CLUSTER_ROLE_RESOURCE = "/META-INF/porthole/operator-clusterrole.yaml";
     public static final String SERVICE_ACCOUNT = "porthole-operator";
+    public static final String USER_ROLE_RESOURCE = "/META-INF/porthole/user-clusterrole.yaml";
 
     private OperatorIdentity() {
     }
 
     public static ClusterRole clusterRole(KubernetesClient client) {
-        try (InputStream in = OperatorIdentity.class.getResourceAsStream(CLUSTER_ROLE_RESOURCE)) {
+        return load(client, CLUSTER_ROLE_RESOURCE);
+    }
+
+    /** The role a cluster admin binds to let people create forwards and request client certificates. */
+    public static ClusterRole userRole(KubernetesClient client) {
+        return load(client, USER_ROLE_RESOURCE);
+    }
+
+    private static ClusterRole load(KubernetesClient client, String resource) {
+        try (InputStream in = OperatorIdentity.class.getResourceAsStream(resource)) {
             return client.rbac().clusterRoles().load(in).item();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

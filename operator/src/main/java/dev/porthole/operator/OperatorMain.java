@@ -17,8 +17,9 @@ public final class OperatorMain {
     public static void main(String[] args) throws InterruptedException {
         OperatorSettings settings = OperatorSettings.fromEnvironment(System.getenv());
         KubernetesClient client = new KubernetesClientBuilder().build();
-        PortholeOperator operator = PortholeOperator.start(client, settings, Clock.systemUTC(), RelayControl.NONE);
-        log.info("porthole operator started instance={} relayAgentAddress={}", settings.instance(), settings.relayAgentAddress());
+        PortholeOperator operator = PortholeOperator.start(client, settings, Clock.systemUTC());
+        log.info("porthole operator started instance={} namespace={} relayAgents={} relayClients={}", settings.instance(),
+                settings.namespace(), operator.endpoints().agentAddress(), operator.endpoints().clientAddress());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             operator.close();

@@ -1,25 +1,50 @@
 package dev.porthole.operator;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 
 /**
  * How the operator is wired into its cluster. Read from environment variables in production (see
  * {@link #fromEnvironment(Map)}), built directly in tests.
  *
- * @param relayAgentAddress host:port at which injected agents reach the relay's agent listener
- * @param agentImage        image of the tunnel agent injected as an ephemeral container
- * @param caPem             the CA agents pin when dialling the relay (PEM); empty until the CA exists
- * @param instance          this operator's name in Events (usually the pod name)
+ * @param namespace        the operator's namespace: the CA and relay certificate Secrets live here
+ * @param instance         this operator's name in Events (usually the pod name)
+ * @param agentImage       image of the tunnel agent injected as an ephemeral container
+ * @param relayBindAddress address the in-process relay listens on
+ * @param relayAgentPort   port of the relay's agent listener (0 picks a free one)
+ * @param relayClientPort  port of the relay's client listener (0 picks a free one)
+ * @param relayAgentHost   host agents dial (a Service name in a cluster); also a name in the relay certificate
+ * @param relayClientHost  host clients dial (a LoadBalancer or Ingress name for users outside the cluster)
+ * @param extraRelayNames  further DNS names or IPs for the relay certificate
  */
-public record OperatorSettings(String relayAgentAddress, String agentImage, String caPem, String instance) {
+public record OperatorSettings(String namespace, String instance, String agentImage, String relayBindAddress,
+                               int relayAgentPort, int relayClientPort, String relayAgentHost, String relayClientHost,
+                               List<String> extraRelayNames) {
 
     public static final String DEFAULT_AGENT_IMAGE = "ghcr.io/porthole-dev/porthole-agent:0.1.0";
 
     public static OperatorSettings fromEnvironment(Map<String, String> env) {
-        return new OperatorSettings(
-                env.getOrDefault("PORTHOLE_RELAY_AGENT_ADDRESS", "porthole-relay.porthole-system.svc:7443"),
+        String ns = env.getOrDefault("PORTHOLE_NAMESPACE", "porthole-system");
+        String service = env.getOrDefault("PORTHOLE_RELAY_SERVICE", "porthole-relay") + "." + ns + ".svc";
+        String extra = env.getOrDefault("PORTHOLE_RELAY_EXTRA_NAMES", "");
+        return new OperatorSettings(ns,
+                env.getOrDefault("POD_NAME", "porthole-operator"),
                 env.getOrDefault("PORTHOLE_AGENT_IMAGE", DEFAULT_AGENT_IMAGE),
-                env.getOrDefault("PORTHOLE_CA_PEM", ""),
-                env.getOrDefault("POD_NAME", "porthole-operator"));
+                env.getOrDefault("PORTHOLE_RELAY_BIND_ADDRESS", "0.0.0.0"),
+                Integer.parseInt(env.getOrDefault("PORTHOLE_RELAY_AGENT_PORT", "7443")),
+                Integer.parseInt(env.getOrDefault("PORTHOLE_RELAY_CLIENT_PORT", "7444")),
+                env.getOrDefault("PORTHOLE_RELAY_AGENT_HOST", service),
+                env.getOrDefault("PORTHOLE_RELAY_CLIENT_HOST", service),
+                extra.isBlank() ? List.of() : Arrays.stream(extra.split(",")).map(String::trim).toList());
+    }
+
+    /** Every name the relay certificate must carry. */
+    public List<String> relayCertificateNames() {
+        LinkedHashSet<String> names = new LinkedHashSet<>(List.of(relayAgentHost, relayClientHost));
+        names.addAll(extraRelayNames);
+        return new ArrayList<>(names);
     }
 }

@@ -92,7 +92,9 @@ class PortForwardLifecycleIT {
         assertThat(env.get("PORTHOLE_TARGET_PORT").getValue()).isEqualTo("5432");
         assertThat(env.get("PORTHOLE_FORWARD").getValue()).isEqualTo(ns.name() + "/debug");
         assertThat(env.get("PORTHOLE_DEADLINE").getValue()).isEqualTo(pf.getStatus().getExpiresAt());
-        assertThat(env.get("PORTHOLE_RELAY_ADDRESS").getValue()).isEqualTo(RunningOperator.SETTINGS.relayAgentAddress());
+        assertThat(env.get("PORTHOLE_RELAY_ADDRESS").getValue()).isEqualTo(operator.operator().endpoints().agentAddress());
+        assertThat(env.get("PORTHOLE_CA_PEM").getValue()).startsWith("-----BEGIN CERTIFICATE-----");
+        assertThat(pf.getStatus().getRelay().getAddress()).isEqualTo(operator.operator().endpoints().clientAddress());
         assertThat(env.get("PORTHOLE_AGENT_TOKEN").getValueFrom().getSecretKeyRef().getName()).isEqualTo(secret.getMetadata().getName());
 
         await().untilAsserted(() -> assertThat(eventReasons(admin, ns.name(), "debug")).containsExactly("Accepted", "AgentInjected"));

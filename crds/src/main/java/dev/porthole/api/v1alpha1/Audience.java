@@ -2,6 +2,7 @@ package dev.porthole.api.v1alpha1;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 import java.util.List;
 import java.util.Objects;
@@ -14,12 +15,15 @@ import java.util.Objects;
 public class Audience {
 
     @JsonPropertyDescription("User names exactly as the API server authenticates them (for example alice@example.com).")
+    @Size(max = 64)
     private List<String> users;
 
     @JsonPropertyDescription("Groups whose members may connect (for example sre-oncall).")
+    @Size(max = 64)
     private List<String> groups;
 
     @JsonPropertyDescription("Service accounts that may connect, by namespace and name.")
+    @Size(max = 64)
     private List<ServiceAccountRef> serviceAccounts;
 
     public Audience() {

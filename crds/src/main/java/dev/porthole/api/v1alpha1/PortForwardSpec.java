@@ -26,8 +26,12 @@ public class PortForwardSpec {
     private Target target;
 
     @Required
-    @JsonPropertyDescription("Who may connect: users, groups and service accounts as the Kubernetes API server authenticates them. Immutable.")
-    @ValidationRule(value = "self == oldSelf", message = "audience is immutable; create a new PortForward instead")
+    @JsonPropertyDescription("Who may connect: users, groups and service accounts as the Kubernetes API server authenticates them. "
+            + "May be narrowed (members removed; their new sessions are refused) but never widened.")
+    @ValidationRule(value = "(!has(self.users) || (has(oldSelf.users) && self.users.all(u, u in oldSelf.users)))"
+            + " && (!has(self.groups) || (has(oldSelf.groups) && self.groups.all(g, g in oldSelf.groups)))"
+            + " && (!has(self.serviceAccounts) || (has(oldSelf.serviceAccounts) && self.serviceAccounts.all(a, a in oldSelf.serviceAccounts)))",
+            message = "audience may only be narrowed, never widened; create a new PortForward to add someone")
     private Audience audience;
 
     @Required

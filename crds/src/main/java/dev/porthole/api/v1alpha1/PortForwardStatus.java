@@ -24,6 +24,9 @@ public class PortForwardStatus {
     @JsonPropertyDescription("The injected tunnel agent.")
     private AgentStatus agent;
 
+    @JsonPropertyDescription("Where clients connect: the relay's client address and the CA that signs it.")
+    private RelayEndpoint relay;
+
     @JsonPropertyDescription("Client sessions through this forward.")
     private SessionStats sessions;
 
@@ -43,6 +46,8 @@ public class PortForwardStatus {
     public void setMessage(String message) { this.message = message; }
     public AgentStatus getAgent() { return agent; }
     public void setAgent(AgentStatus agent) { this.agent = agent; }
+    public RelayEndpoint getRelay() { return relay; }
+    public void setRelay(RelayEndpoint relay) { this.relay = relay; }
     public SessionStats getSessions() { return sessions; }
     public void setSessions(SessionStats sessions) { this.sessions = sessions; }
     public Long getObservedGeneration() { return observedGeneration; }

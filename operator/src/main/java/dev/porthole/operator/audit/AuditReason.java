@@ -8,6 +8,7 @@ public enum AuditReason {
     AgentInjected("Normal"),
     AgentConnected("Normal"),
     AgentDisconnected("Warning"),
+    AgentRejected("Warning"),
     CredentialIssued("Normal"),
     CredentialDenied("Warning"),
     SessionOpened("Normal"),

@@ -1,7 +1,7 @@
 package dev.porthole.operator.reconcile;
 
 import dev.porthole.api.v1alpha1.PortForward;
-import dev.porthole.operator.OperatorSettings;
+import dev.porthole.operator.RelayEndpoints;
 import io.fabric8.kubernetes.api.model.EphemeralContainer;
 import io.fabric8.kubernetes.api.model.EphemeralContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -24,11 +24,13 @@ public class AgentInjector {
     public static final int AGENT_UID = 65532;
 
     private final KubernetesClient client;
-    private final OperatorSettings settings;
+    private final String agentImage;
+    private final RelayEndpoints relay;
 
-    public AgentInjector(KubernetesClient client, OperatorSettings settings) {
+    public AgentInjector(KubernetesClient client, String agentImage, RelayEndpoints relay) {
         this.client = client;
-        this.settings = settings;
+        this.agentImage = agentImage;
+        this.relay = relay;
     }
 
     public static String containerName(PortForward pf) {
@@ -55,18 +57,18 @@ public class AgentInjector {
 
     EphemeralContainer agentContainer(PortForward pf, ResolvedTarget target, Instant deadline) {
         List<EnvVar> env = new ArrayList<>();
-        env.add(new EnvVar("PORTHOLE_RELAY_ADDRESS", settings.relayAgentAddress(), null));
+        env.add(new EnvVar("PORTHOLE_RELAY_ADDRESS", relay.agentAddress(), null));
         env.add(new EnvVar("PORTHOLE_FORWARD", pf.qualifiedName(), null));
         env.add(new EnvVarBuilder().withName("PORTHOLE_AGENT_TOKEN").withNewValueFrom().withNewSecretKeyRef()
                 .withName(AgentTokenSecret.nameFor(pf)).withKey(AgentTokenSecret.TOKEN_KEY).endSecretKeyRef()
                 .endValueFrom().build());
-        env.add(new EnvVar("PORTHOLE_CA_PEM", settings.caPem(), null));
+        env.add(new EnvVar("PORTHOLE_CA_PEM", relay.caPem(), null));
         env.add(new EnvVar("PORTHOLE_TARGET_HOST", "127.0.0.1", null));
         env.add(new EnvVar("PORTHOLE_TARGET_PORT", Integer.toString(target.port()), null));
         env.add(new EnvVar("PORTHOLE_DEADLINE", deadline.toString(), null));
         return new EphemeralContainerBuilder()
                 .withName(containerName(pf))
-                .withImage(settings.agentImage())
+                .withImage(agentImage)
                 .withImagePullPolicy("IfNotPresent")
                 .withEnv(env)
                 .withNewSecurityContext()

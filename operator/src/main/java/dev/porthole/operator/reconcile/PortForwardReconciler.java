@@ -5,7 +5,11 @@ import dev.porthole.api.v1alpha1.Phase;
 import dev.porthole.api.v1alpha1.PortForward;
 import dev.porthole.api.v1alpha1.PortForwardPolicy;
 import dev.porthole.api.v1alpha1.PortForwardStatus;
-import dev.porthole.operator.OperatorSettings;
+import dev.porthole.api.v1alpha1.RelayEndpoint;
+import dev.porthole.api.v1alpha1.SessionStats;
+import dev.porthole.operator.RelayEndpoints;
+import dev.porthole.operator.relay.ForwardActivity;
+import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import dev.porthole.operator.RelayControl;
 import dev.porthole.operator.audit.AuditReason;
 import dev.porthole.operator.audit.AuditRecorder;
@@ -59,15 +63,19 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
     private final TargetResolver targets;
     private final AgentInjector injector;
     private final RelayControl relay;
+    private final RelayEndpoints endpoints;
+    private final ForwardActivity activity;
 
-    public PortForwardReconciler(KubernetesClient client, Clock clock, OperatorSettings settings,
-                                 AuditRecorder audit, RelayControl relay) {
+    public PortForwardReconciler(KubernetesClient client, Clock clock, String agentImage, RelayEndpoints endpoints,
+                                 AuditRecorder audit, RelayControl relay, ForwardActivity activity) {
         this.client = client;
         this.clock = clock;
         this.audit = audit;
         this.relay = relay;
+        this.endpoints = endpoints;
+        this.activity = activity;
         this.targets = new TargetResolver(client);
-        this.injector = new AgentInjector(client, settings);
+        this.injector = new AgentInjector(client, agentImage, endpoints);
     }
 
     @Override
@@ -81,7 +89,13 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
                         .map(ResourceID::fromResource)
                         .collect(Collectors.toSet()))
                 .build(), context);
-        return List.of(pods);
+        // The relay reports agents and sessions; each report (coalesced) reconciles that forward's status.
+        var relayReports = new SimpleInboundEventSource<PortForward>("relay-activity");
+        activity.onChange(forward -> {
+            int slash = forward.indexOf('/');
+            relayReports.propagateEvent(new ResourceID(forward.substring(slash + 1), forward.substring(0, slash)));
+        });
+        return List.of(pods, relayReports);
     }
 
     static boolean mayTarget(PortForward pf, Pod pod) {
@@ -141,13 +155,20 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
         }
         AgentStatus previous = status.getAgent();
         boolean samePod = previous != null && target.podName().equals(previous.getPod());
-        status.setAgent(new AgentStatus(target.podName(), AgentInjector.containerName(pf),
-                samePod ? previous.getConnectedAt() : null));
+        ForwardActivity.Snapshot seen = activity.of(pf.qualifiedName());
+        String connectedAt = seen.agentConnected() && seen.agentConnectedAt() != null ? seen.agentConnectedAt().toString()
+                : samePod ? previous.getConnectedAt() : null;
+        status.setAgent(new AgentStatus(target.podName(), AgentInjector.containerName(pf), connectedAt));
         status.setTarget(target.describe());
         status.setPhase(Phase.Active);
         status.setMessage("forwarding to " + target.describe() + " until " + expiresAt);
+        status.setRelay(new RelayEndpoint(endpoints.clientAddress(), endpoints.caPem()));
+        status.setSessions(sessions(seen));
         setCondition(pf, Conditions.READY, true, "AgentInjected", "agent runs in pod " + target.podName(), now);
-        if (Conditions.find(status.getConditions(), Conditions.AGENT_CONNECTED).isEmpty() || !samePod) {
+        if (seen.agentConnected()) {
+            setCondition(pf, Conditions.AGENT_CONNECTED, true, "Connected",
+                    "agent in pod " + target.podName() + " is connected to the relay", now);
+        } else {
             setCondition(pf, Conditions.AGENT_CONNECTED, false, "WaitingForAgent",
                     "waiting for the agent in pod " + target.podName() + " to dial the relay", now);
         }
@@ -204,6 +225,15 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
                     Map.of("expiresAt", Expiry.of(pf).toString()));
         }
         return DeleteControl.defaultDelete();
+    }
+
+    private static SessionStats sessions(ForwardActivity.Snapshot seen) {
+        SessionStats stats = new SessionStats();
+        stats.setActive(seen.active());
+        stats.setTotal(seen.total());
+        stats.setBytesIn(seen.bytesIn());
+        stats.setBytesOut(seen.bytesOut());
+        return stats;
     }
 
     private static boolean isPolicyCompliant(PortForwardStatus status) {

@@ -15,24 +15,27 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * token) bound to exactly the operator's ClusterRole ({@link OperatorIdentity}), and nothing more.
  */
 public final class RunningOperator implements AutoCloseable {
-    public static final OperatorSettings SETTINGS =
-            new OperatorSettings("127.0.0.1:7443", "porthole-agent:test", "", "operator-under-test");
+    public static final String AGENT_IMAGE = "porthole-agent:test";
 
     private final TestCluster cluster;
     private final KubernetesClient client;
+    private final OperatorSettings settings;
     private final List<String> closedForwards = new CopyOnWriteArrayList<>();
     private PortholeOperator operator;
 
-    private RunningOperator(TestCluster cluster, KubernetesClient client) {
+    private RunningOperator(TestCluster cluster, KubernetesClient client, OperatorSettings settings) {
         this.cluster = cluster;
         this.client = client;
+        this.settings = settings;
     }
 
     public static RunningOperator start(TestCluster cluster) {
         String ns = cluster.createNamespace("porthole-system");
         OperatorIdentity.bind(cluster.admin(), ns);
         String token = cluster.serviceAccountToken(ns, OperatorIdentity.SERVICE_ACCOUNT, java.time.Duration.ofHours(2));
-        RunningOperator running = new RunningOperator(cluster, cluster.clientWithToken(token));
+        OperatorSettings settings = new OperatorSettings(ns, "operator-under-test", AGENT_IMAGE, "127.0.0.1", 0, 0,
+                "127.0.0.1", "127.0.0.1", List.of());
+        RunningOperator running = new RunningOperator(cluster, cluster.clientWithToken(token), settings);
         running.restart();
         return running;
     }
@@ -40,7 +43,7 @@ public final class RunningOperator implements AutoCloseable {
     /** Starts the operator (again), as after a crash or a rollout: nothing carries over but the cluster. */
     public void restart() {
         stop();
-        operator = PortholeOperator.start(client, SETTINGS, Clock.systemUTC(), (forward, reason) -> closedForwards.add(forward + ":" + reason));
+        operator = PortholeOperator.start(client, settings, Clock.systemUTC(), (forward, reason) -> closedForwards.add(forward + ":" + reason));
     }
 
     public void stop() {
@@ -53,6 +56,11 @@ public final class RunningOperator implements AutoCloseable {
     /** "namespace/name:reason" for every closeForward the reconciler sent to the relay. */
     public List<String> closedForwards() {
         return closedForwards;
+    }
+
+    /** The running operator (its relay endpoints and CA); null while stopped. */
+    public PortholeOperator operator() {
+        return operator;
     }
 
     public KubernetesClient client() {

@@ -1,0 +1,40 @@
+package dev.porthole.cli;
+
+import dev.porthole.api.v1alpha1.PortForward;
+import dev.porthole.protocol.pki.Pem;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+
+/** Reads from a forward's status where its relay is, which CA to pin, and how long the forward lives. */
+public record ForwardRelayInfo(String relayHost, int relayPort, X509Certificate ca, Duration remaining) {
+
+    public static ForwardRelayInfo of(KubernetesClient client, String forward) {
+        int slash = forward.indexOf('/');
+        if (slash <= 0) {
+            throw new ForwarderException("name the forward as NAMESPACE/NAME, got " + forward);
+        }
+        PortForward pf;
+        try {
+            pf = client.resources(PortForward.class).inNamespace(forward.substring(0, slash)).withName(forward.substring(slash + 1)).get();
+        } catch (KubernetesClientException e) {
+            throw new ForwarderException("could not read forward " + forward + ": " + e.getMessage());
+        }
+        if (pf == null) {
+            throw new ForwarderException("forward " + forward + " does not exist (expired, revoked, or never created)");
+        }
+        if (pf.getStatus() == null || pf.getStatus().getRelay() == null || pf.getStatus().getRelay().getAddress() == null) {
+            String phase = pf.getStatus() == null || pf.getStatus().getPhase() == null ? "Pending" : pf.getStatus().getPhase().name();
+            String why = pf.getStatus() == null || pf.getStatus().getMessage() == null ? "" : ": " + pf.getStatus().getMessage();
+            throw new ForwarderException("forward " + forward + " is " + phase + why);
+        }
+        String address = pf.getStatus().getRelay().getAddress();
+        int colon = address.lastIndexOf(':');
+        Duration remaining = pf.getStatus().getExpiresAt() == null ? Duration.ofHours(1)
+                : Duration.between(Instant.now(), Instant.parse(pf.getStatus().getExpiresAt()));
+        return new ForwardRelayInfo(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)),
+                Pem.readCertificate(pf.getStatus().getRelay().getCaBundle()), remaining);
+    }
+}

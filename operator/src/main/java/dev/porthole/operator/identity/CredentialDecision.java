@@ -1,0 +1,46 @@
+package dev.porthole.operator.identity;
+
+import dev.porthole.api.v1alpha1.Phase;
+import dev.porthole.api.v1alpha1.PortForward;
+import dev.porthole.operator.time.Expiry;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Whether a client certificate may be issued, judged only on the identity the API server stamped on
+ * the request (never on anything the requester wrote) and on the forward as it is now.
+ */
+public record CredentialDecision(boolean approved, String reason, Instant notAfter) {
+
+    public static CredentialDecision decide(String forwardName, Optional<PortForward> forward, String username,
+                                            List<String> groups, Long requestedSeconds, Instant now) {
+        if (forwardName == null) {
+            return deny("the request names no forward (annotation porthole.dev/forward: NAMESPACE/NAME)");
+        }
+        if (forward.isEmpty()) {
+            return deny("forward " + forwardName + " does not exist");
+        }
+        PortForward pf = forward.get();
+        Instant expiresAt = Expiry.of(pf);
+        if (!now.isBefore(expiresAt)) {
+            return deny("forward " + forwardName + " expired at " + expiresAt);
+        }
+        Phase phase = pf.getStatus() == null ? null : pf.getStatus().getPhase();
+        if (phase != Phase.Active || pf.getMetadata().getDeletionTimestamp() != null) {
+            return deny("forward " + forwardName + " is " + (phase == null ? "Pending" : phase) + ", not Active");
+        }
+        if (!pf.getSpec().getAudience().admits(username, groups)) {
+            return deny(username + " is not in the audience of forward " + forwardName);
+        }
+        Instant notAfter = expiresAt;
+        if (requestedSeconds != null && now.plusSeconds(requestedSeconds).isBefore(notAfter)) {
+            notAfter = now.plusSeconds(requestedSeconds);
+        }
+        return new CredentialDecision(true, "in the audience of forward " + forwardName, notAfter);
+    }
+
+    private static CredentialDecision deny(String reason) {
+        return new CredentialDecision(false, reason, null);
+    }
+}

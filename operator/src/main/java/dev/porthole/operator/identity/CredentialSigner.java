@@ -1,0 +1,124 @@
+package dev.porthole.operator.identity;
+
+import dev.porthole.api.v1alpha1.PortForward;
+import dev.porthole.operator.audit.AuditReason;
+import dev.porthole.operator.audit.AuditRecorder;
+import dev.porthole.operator.relay.ForwardLookup;
+import dev.porthole.protocol.pki.CertificateAuthority;
+import dev.porthole.protocol.pki.ClientIdentity;
+import dev.porthole.protocol.pki.Pem;
+import io.fabric8.kubernetes.api.model.certificates.v1.CertificateSigningRequest;
+import io.fabric8.kubernetes.api.model.certificates.v1.CertificateSigningRequestCondition;
+import io.fabric8.kubernetes.api.model.certificates.v1.CertificateSigningRequestConditionBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.api.config.informer.Field;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The signer for {@code porthole.dev/client}: approves a CertificateSigningRequest only when the
+ * identity the API server stamped on it is in the named forward's audience and the forward is Active,
+ * then signs a certificate carrying that identity and {@code porthole://NAMESPACE/NAME}, expiring no
+ * later than the forward. Everything else is denied with a reason the requester sees on the CSR.
+ */
+@ControllerConfiguration(name = "porthole-client-signer", generationAwareEventProcessing = false,
+        informer = @Informer(fieldSelector = @Field(path = "spec.signerName", value = CredentialSigner.SIGNER)))
+public class CredentialSigner implements Reconciler<CertificateSigningRequest> {
+    public static final String SIGNER = "porthole.dev/client";
+    public static final String FORWARD_ANNOTATION = "porthole.dev/forward";
+    private static final Logger log = LoggerFactory.getLogger(CredentialSigner.class);
+
+    private final KubernetesClient client;
+    private final CertificateAuthority ca;
+    private final AuditRecorder audit;
+    private final ForwardLookup forwards;
+    private final Clock clock;
+
+    public CredentialSigner(KubernetesClient client, CertificateAuthority ca, AuditRecorder audit, Clock clock) {
+        this.client = client;
+        this.ca = ca;
+        this.audit = audit;
+        this.forwards = new ForwardLookup(client);
+        this.clock = clock;
+    }
+
+    @Override
+    public UpdateControl<CertificateSigningRequest> reconcile(CertificateSigningRequest csr, Context<CertificateSigningRequest> context) {
+        if (!SIGNER.equals(csr.getSpec().getSignerName()) || isFinished(csr)) {
+            return UpdateControl.noUpdate();
+        }
+        String name = csr.getMetadata().getName();
+        String forwardName = csr.getMetadata().getAnnotations() == null ? null
+                : csr.getMetadata().getAnnotations().get(FORWARD_ANNOTATION);
+        Optional<PortForward> forward = forwardName == null ? Optional.empty() : forwards.find(forwardName);
+        String username = csr.getSpec().getUsername();
+        List<String> groups = csr.getSpec().getGroups() == null ? List.of() : csr.getSpec().getGroups();
+        Long requested = csr.getSpec().getExpirationSeconds() == null ? null : csr.getSpec().getExpirationSeconds().longValue();
+        Instant now = clock.instant();
+        CredentialDecision decision = CredentialDecision.decide(forwardName, forward, username, groups, requested, now);
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("user", username);
+        fields.put("groups", String.join(",", groups));
+        fields.put("csr", name);
+        if (!decision.approved()) {
+            client.certificates().v1().certificateSigningRequests().withName(name)
+                    .deny(condition("Denied", "PortholeDenied", decision.reason(), now));
+            log.info("client certificate denied csr={} user={} forward={} reason={}", name, username, forwardName, decision.reason());
+            forward.ifPresent(pf -> audit.record(pf, AuditReason.CredentialDenied,
+                    "client certificate refused to " + username + ": " + decision.reason(), fields));
+            return UpdateControl.noUpdate();
+        }
+        try {
+            String requestPem = new String(Base64.getDecoder().decode(csr.getSpec().getRequest()), StandardCharsets.UTF_8);
+            var cert = ca.issueClientCertificate(requestPem,
+                    new ClientIdentity(username, groups, forwardName, decision.notAfter()));
+            CertificateSigningRequest approved = client.certificates().v1().certificateSigningRequests().withName(name)
+                    .approve(condition("Approved", "PortholeApproved", decision.reason(), now));
+            approved.getStatus().setCertificate(Base64.getEncoder().encodeToString(
+                    Pem.write(cert).getBytes(StandardCharsets.UTF_8)));
+            client.certificates().v1().certificateSigningRequests().resource(approved).updateStatus();
+            fields.put("notAfter", decision.notAfter().toString());
+            audit.record(forward.get(), AuditReason.CredentialIssued,
+                    "client certificate issued to " + username + " until " + decision.notAfter(), fields);
+        } catch (RuntimeException e) {
+            // a malformed request is the requester's problem, not a reason to retry forever
+            String reason = "the certificate request could not be signed: " + e.getMessage();
+            client.certificates().v1().certificateSigningRequests().withName(name)
+                    .deny(condition("Denied", "InvalidRequest", reason, now));
+            forward.ifPresent(pf -> audit.record(pf, AuditReason.CredentialDenied,
+                    "client certificate refused to " + username + ": " + reason, fields));
+        }
+        return UpdateControl.noUpdate();
+    }
+
+    private static boolean isFinished(CertificateSigningRequest csr) {
+        if (csr.getStatus() == null) {
+            return false;
+        }
+        if (csr.getStatus().getCertificate() != null && !csr.getStatus().getCertificate().isEmpty()) {
+            return true;
+        }
+        List<CertificateSigningRequestCondition> conditions = csr.getStatus().getConditions() == null
+                ? new ArrayList<>() : csr.getStatus().getConditions();
+        return conditions.stream().anyMatch(c -> "Denied".equals(c.getType()) || "Failed".equals(c.getType()));
+    }
+
+    private static CertificateSigningRequestCondition condition(String type, String reason, String message, Instant now) {
+        return new CertificateSigningRequestConditionBuilder().withType(type).withStatus("True").withReason(reason)
+                .withMessage(message).withLastUpdateTime(now.toString()).build();
+    }
+}

@@ -1,0 +1,92 @@
+package dev.porthole.operator.relay;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * What the in-process relay observes per forward (agent connected, session counters), read by the
+ * reconciler into {@code status}. Session changes are coalesced: listeners hear about a forward at most
+ * once per {@link #COALESCE} window, so a busy forward does not flood the API server with status
+ * patches; agent connects and disconnects are reported at once.
+ */
+public final class ForwardActivity implements AutoCloseable {
+    public static final Duration COALESCE = Duration.ofSeconds(3);
+
+    public record Snapshot(boolean agentConnected, Instant agentConnectedAt, long active, long total,
+                           long bytesIn, long bytesOut) {
+        static final Snapshot EMPTY = new Snapshot(false, null, 0, 0, 0, 0);
+    }
+
+    private final Map<String, Snapshot> byForward = new ConcurrentHashMap<>();
+    private final Map<String, Boolean> pending = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "porthole-activity");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile Consumer<String> listener = forward -> { };
+
+    public void onChange(Consumer<String> listener) {
+        this.listener = listener;
+    }
+
+    public Snapshot of(String forward) {
+        return byForward.getOrDefault(forward, Snapshot.EMPTY);
+    }
+
+    public long activeSessions(String forward) {
+        return of(forward).active();
+    }
+
+    void agentConnected(String forward, Instant at) {
+        byForward.compute(forward, (k, s) -> {
+            Snapshot c = s == null ? Snapshot.EMPTY : s;
+            return new Snapshot(true, at, c.active(), c.total(), c.bytesIn(), c.bytesOut());
+        });
+        listener.accept(forward);
+    }
+
+    void agentDisconnected(String forward) {
+        byForward.computeIfPresent(forward, (k, c) ->
+                new Snapshot(false, c.agentConnectedAt(), c.active(), c.total(), c.bytesIn(), c.bytesOut()));
+        listener.accept(forward);
+    }
+
+    void sessionOpened(String forward) {
+        byForward.compute(forward, (k, s) -> {
+            Snapshot c = s == null ? Snapshot.EMPTY : s;
+            return new Snapshot(c.agentConnected(), c.agentConnectedAt(), c.active() + 1, c.total() + 1, c.bytesIn(), c.bytesOut());
+        });
+        coalesce(forward);
+    }
+
+    void sessionClosed(String forward, long bytesIn, long bytesOut) {
+        byForward.computeIfPresent(forward, (k, c) -> new Snapshot(c.agentConnected(), c.agentConnectedAt(),
+                Math.max(0, c.active() - 1), c.total(), c.bytesIn() + bytesIn, c.bytesOut() + bytesOut));
+        coalesce(forward);
+    }
+
+    void forget(String forward) {
+        byForward.remove(forward);
+    }
+
+    private void coalesce(String forward) {
+        if (pending.putIfAbsent(forward, Boolean.TRUE) == null) {
+            timer.schedule(() -> {
+                pending.remove(forward);
+                listener.accept(forward);
+            }, COALESCE.toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+    }
+}

@@ -1,0 +1,130 @@
+package dev.porthole.operator.relay;
+
+import dev.porthole.api.v1alpha1.PortForward;
+import dev.porthole.operator.audit.AuditReason;
+import dev.porthole.operator.audit.AuditRecorder;
+import dev.porthole.protocol.EndReason;
+import dev.porthole.relay.AgentListener;
+import dev.porthole.relay.SessionListener;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+/**
+ * Turns what the relay reports into audit records (Event + JSON line) and into {@link ForwardActivity}.
+ * The forward is remembered from when a session opened, so the SessionClosed record of a revoked
+ * forward can still be written against it.
+ */
+public final class RelayAudit implements SessionListener, AgentListener {
+    private final AuditRecorder audit;
+    private final ForwardActivity activity;
+    private final Function<String, Optional<PortForward>> forwards;
+    private final Clock clock;
+    private final Map<String, PortForward> known = new ConcurrentHashMap<>();
+
+    public RelayAudit(AuditRecorder audit, ForwardActivity activity, Function<String, Optional<PortForward>> forwards, Clock clock) {
+        this.audit = audit;
+        this.activity = activity;
+        this.forwards = forwards;
+        this.clock = clock;
+    }
+
+    @Override
+    public void opened(Opened s) {
+        activity.sessionOpened(s.forward());
+        forward(s.forward()).ifPresent(pf -> {
+            Map<String, Object> f = new LinkedHashMap<>();
+            f.put("session", s.sessionId());
+            f.put("user", s.identity().username());
+            f.put("groups", String.join(",", s.identity().groups()));
+            f.put("client", address(s.clientAddress()));
+            f.put("resolvedTarget", pf.getStatus() == null ? null : pf.getStatus().getTarget());
+            audit.record(pf, AuditReason.SessionOpened, s.identity().username() + " opened a session from "
+                    + address(s.clientAddress()), f);
+        });
+    }
+
+    @Override
+    public void closed(Closed s) {
+        activity.sessionClosed(s.forward(), s.bytesFromClient(), s.bytesToClient());
+        forward(s.forward()).ifPresent(pf -> {
+            Map<String, Object> f = new LinkedHashMap<>();
+            f.put("session", s.sessionId());
+            f.put("user", s.identity().username());
+            f.put("client", address(s.clientAddress()));
+            f.put("bytesIn", s.bytesFromClient());
+            f.put("bytesOut", s.bytesToClient());
+            f.put("durationMs", s.duration().toMillis());
+            f.put("endReason", s.reason().name());
+            audit.record(pf, AuditReason.SessionClosed, s.identity().username() + "'s session ended: "
+                    + describe(s.reason()) + (s.message() == null || s.message().isBlank() ? "" : " (" + s.message() + ")"), f);
+        });
+    }
+
+    @Override
+    public void denied(Denied d) {
+        forward(d.forward()).ifPresent(pf -> {
+            Map<String, Object> f = new LinkedHashMap<>();
+            f.put("user", d.identity() == null ? "(no identity)" : d.identity().username());
+            f.put("client", address(d.clientAddress()));
+            f.put("endReason", d.reason().name());
+            audit.record(pf, AuditReason.SessionDenied, "session refused: " + d.message(), f);
+        });
+    }
+
+    @Override
+    public void connected(String forward, InetSocketAddress remoteAddress) {
+        activity.agentConnected(forward, clock.instant());
+        forward(forward).ifPresent(pf -> audit.record(pf, AuditReason.AgentConnected,
+                "agent connected to the relay from " + address(remoteAddress), Map.of("agent", address(remoteAddress))));
+    }
+
+    @Override
+    public void disconnected(String forward, InetSocketAddress remoteAddress, EndReason reason, String message) {
+        activity.agentDisconnected(forward);
+        if (reason == EndReason.EXPIRED || reason == EndReason.REVOKED || reason == EndReason.RELAY_SHUTDOWN) {
+            return; // the forward's own end is recorded as Expired/Revoked
+        }
+        forwards.apply(forward).ifPresent(pf -> audit.record(pf, AuditReason.AgentDisconnected,
+                "agent disconnected: " + describe(reason), Map.of("agent", address(remoteAddress), "endReason", reason.name())));
+    }
+
+    @Override
+    public void rejected(String forward, InetSocketAddress remoteAddress, String reason) {
+        forwards.apply(forward).ifPresent(pf -> audit.record(pf, AuditReason.AgentRejected,
+                "agent refused: " + reason, Map.of("agent", address(remoteAddress))));
+    }
+
+    void forgetForward(String forward) {
+        known.remove(forward);
+        activity.forget(forward);
+    }
+
+    private Optional<PortForward> forward(String forward) {
+        Optional<PortForward> live = forwards.apply(forward);
+        live.ifPresent(pf -> known.put(forward, pf));
+        return live.isPresent() ? live : Optional.ofNullable(known.get(forward));
+    }
+
+    private static String address(InetSocketAddress a) {
+        return a == null ? "?" : a.getAddress().getHostAddress() + ":" + a.getPort();
+    }
+
+    static String describe(EndReason reason) {
+        return switch (reason) {
+            case CLIENT_CLOSED -> "client closed";
+            case TARGET_CLOSED -> "target closed";
+            case TARGET_REFUSED -> "target refused the connection";
+            case EXPIRED -> "forward expired";
+            case REVOKED -> "forward revoked";
+            case AGENT_LOST, AGENT_EXITED, AGENT_UNAVAILABLE -> "agent unavailable";
+            case RELAY_SHUTDOWN -> "relay shut down";
+            case DENIED -> "denied";
+            default -> reason.name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ');
+        };
+    }
+}

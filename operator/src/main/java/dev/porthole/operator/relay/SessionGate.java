@@ -1,0 +1,60 @@
+package dev.porthole.operator.relay;
+
+import dev.porthole.api.v1alpha1.Phase;
+import dev.porthole.api.v1alpha1.PortForward;
+import dev.porthole.operator.policy.EffectivePolicy;
+import dev.porthole.operator.time.Expiry;
+import dev.porthole.protocol.BindScope;
+import dev.porthole.protocol.pki.ClientIdentity;
+import dev.porthole.relay.Decision;
+import dev.porthole.relay.SessionAuthorizer;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * The relay's per-session check, made on the forward as it is now (the certificate's chain, forward and
+ * validity were already checked by the relay): the forward exists and is Active, has not expired, the
+ * identity is still in its audience, and {@code maxSessions} is not reached.
+ */
+public final class SessionGate implements SessionAuthorizer {
+    private final Function<String, Optional<PortForward>> forwards;
+    private final ForwardActivity activity;
+    private final Clock clock;
+
+    public SessionGate(Function<String, Optional<PortForward>> forwards, ForwardActivity activity, Clock clock) {
+        this.forwards = forwards;
+        this.activity = activity;
+        this.clock = clock;
+    }
+
+    @Override
+    public Decision authorize(ClientIdentity identity, String forward, InetSocketAddress clientAddress) {
+        Optional<PortForward> found = forwards.apply(forward);
+        if (found.isEmpty()) {
+            return Decision.deny("forward " + forward + " does not exist (revoked or expired)");
+        }
+        PortForward pf = found.get();
+        Phase phase = pf.getStatus() == null ? null : pf.getStatus().getPhase();
+        if (pf.getMetadata().getDeletionTimestamp() != null) {
+            return Decision.deny("forward " + forward + " is being deleted");
+        }
+        Instant expiresAt = Expiry.of(pf);
+        if (!clock.instant().isBefore(expiresAt)) {
+            return Decision.deny("forward " + forward + " expired at " + expiresAt);
+        }
+        if (phase != Phase.Active) {
+            return Decision.deny("forward " + forward + " is " + (phase == null ? "Pending" : phase) + ", not Active");
+        }
+        if (!pf.getSpec().getAudience().admits(identity.username(), identity.groups())) {
+            return Decision.deny(identity.username() + " is not in the audience of forward " + forward);
+        }
+        int max = pf.getSpec().getMaxSessions() != null ? pf.getSpec().getMaxSessions() : EffectivePolicy.DEFAULTS.maxSessions();
+        if (activity.activeSessions(forward) >= max) {
+            return Decision.deny("forward " + forward + " already has its maximum of " + max + " sessions");
+        }
+        return Decision.allow(BindScope.parse(pf.getSpec().effectiveBindScope().name()), expiresAt);
+    }
+}

@@ -1,0 +1,417 @@
+package dev.porthole.operator;
+
+import static dev.porthole.operator.support.Forwards.eventReasons;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.porthole.api.v1alpha1.Audience;
+import dev.porthole.api.v1alpha1.Phase;
+import dev.porthole.api.v1alpha1.PortForward;
+import dev.porthole.api.v1alpha1.ServiceAccountRef;
+import dev.porthole.cli.CertificateSource;
+import dev.porthole.cli.ForwardRelayInfo;
+import dev.porthole.cli.Forwarder;
+import dev.porthole.cli.ForwarderConfig;
+import dev.porthole.cli.ForwarderException;
+import dev.porthole.cli.KubernetesCsrCertificateSource;
+import dev.porthole.operator.support.EchoServer;
+import dev.porthole.operator.support.Forwards;
+import dev.porthole.operator.support.PodAgent;
+import dev.porthole.operator.support.RunningOperator;
+import dev.porthole.protocol.EndReason;
+import dev.porthole.protocol.pki.CertificateAuthority;
+import dev.porthole.protocol.pki.ClientIdentity;
+import dev.porthole.protocol.pki.KeyMaterial;
+import dev.porthole.sidecar.Agent;
+import dev.porthole.testcluster.Identity;
+import dev.porthole.testcluster.Kubelet;
+import dev.porthole.testcluster.LocalCluster;
+import dev.porthole.testcluster.TestCluster;
+import dev.porthole.testcluster.TestNamespace;
+import io.fabric8.kubernetes.api.model.certificates.v1.CertificateSigningRequest;
+import io.fabric8.kubernetes.api.model.certificates.v1.CertificateSigningRequestBuilder;
+import io.fabric8.kubernetes.api.model.certificates.v1.CertificateSigningRequestConditionBuilder;
+import io.fabric8.kubernetes.api.model.events.v1.Event;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBindingBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.security.KeyPair;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The identity path on the real control plane: certificates through the CSR API for the identity the
+ * API server stamps, and the relay's checks on every session. Every user is a real authenticated
+ * identity of the local cluster; no test writes an identity into a CSR.
+ */
+@LocalCluster
+class IdentityIT {
+    private static RunningOperator operator;
+    private static boolean usersBound;
+    private TestCluster cluster;
+    private KubernetesClient admin;
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+
+    @BeforeEach
+    void start(TestCluster cluster) {
+        this.cluster = cluster;
+        this.admin = cluster.admin();
+        if (operator == null) {
+            operator = RunningOperator.start(cluster);
+        }
+        if (!usersBound) {
+            admin.resource(OperatorIdentity.userRole(admin)).forceConflicts().serverSideApply();
+            for (Identity id : List.of(Identity.ALICE, Identity.BOB, Identity.MALLORY)) {
+                admin.resource(new ClusterRoleBindingBuilder().withNewMetadata().withName("porthole-user-" + id.username()).endMetadata()
+                        .withNewRoleRef("rbac.authorization.k8s.io", "ClusterRole", "porthole-user")
+                        .addNewSubject().withKind("User").withApiGroup("rbac.authorization.k8s.io").withName(id.username()).endSubject()
+                        .build()).forceConflicts().serverSideApply();
+            }
+            usersBound = true;
+        }
+    }
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (AutoCloseable c : toClose) {
+            c.close();
+        }
+    }
+
+    @AfterAll
+    static void stopOperator() {
+        if (operator != null) {
+            operator.close();
+        }
+    }
+
+    @Test
+    @DisplayName("an audience user by name gets a certificate through the CSR API and moves bytes; all of it is audited")
+    void audienceUserMovesBytes(TestNamespace ns) throws Exception {
+        // given
+        activeForward(ns, "db", Audience.users("alice"), "10m", null);
+
+        // when
+        Forwarder forwarder = connect(cluster.clientFor(Identity.ALICE), ns.name() + "/db");
+        String echoed = roundTrip(forwarder, "hello through porthole");
+        forwarder.close();
+
+        // then
+        assertThat(echoed).isEqualTo("hello through porthole");
+        await().untilAsserted(() -> assertThat(eventReasons(admin, ns.name(), "db"))
+                .contains("AgentConnected", "CredentialIssued", "SessionOpened", "SessionClosed"));
+        Event issued = event(ns, "db", "CredentialIssued");
+        assertThat(issued.getNote()).contains("user=alice").contains("groups=sre-oncall");
+        Event opened = event(ns, "db", "SessionOpened");
+        assertThat(opened.getNote()).contains("user=alice").contains("client=127.0.0.1:").contains("resolvedTarget=pod/db-0:");
+        Event closed = event(ns, "db", "SessionClosed");
+        assertThat(closed.getNote()).contains("bytesIn=22").contains("bytesOut=22").contains("endReason=CLIENT_CLOSED")
+                .contains("durationMs=");
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+            PortForward pf = get(ns, "db");
+            assertThat(pf.getStatus().getSessions().getTotal()).isEqualTo(1);
+            assertThat(pf.getStatus().getSessions().getBytesIn()).isEqualTo(22);
+            assertThat(pf.getStatus().getConditions()).anySatisfy(c -> {
+                assertThat(c.getType()).isEqualTo("AgentConnected");
+                assertThat(c.getStatus()).isEqualTo("True");
+            });
+        });
+    }
+
+    @Test
+    @DisplayName("membership of an audience group is enough, as the API server stamps the groups")
+    void audienceGroupMember(TestNamespace ns) throws Exception {
+        // given
+        Audience audience = new Audience();
+        audience.setGroups(List.of("sre-oncall"));
+        activeForward(ns, "db", audience, "10m", null);
+
+        // when
+        Forwarder forwarder = connect(cluster.clientFor(Identity.ALICE), ns.name() + "/db");
+
+        // then
+        assertThat(roundTrip(forwarder, "group")).isEqualTo("group");
+    }
+
+    @Test
+    @DisplayName("a service account in the audience gets a certificate with its TokenRequest token")
+    void audienceServiceAccount(TestNamespace ns) throws Exception {
+        // given
+        Audience audience = new Audience();
+        audience.setServiceAccounts(List.of(new ServiceAccountRef(ns.name(), "migrator")));
+        activeForward(ns, "db", audience, "10m", null);
+        String token = cluster.serviceAccountToken(ns.name(), "migrator", Duration.ofMinutes(10));
+        admin.resource(new ClusterRoleBindingBuilder().withNewMetadata().withName("porthole-user-sa-" + ns.name()).endMetadata()
+                .withNewRoleRef("rbac.authorization.k8s.io", "ClusterRole", "porthole-user")
+                .addNewSubject().withKind("ServiceAccount").withName("migrator").withNamespace(ns.name()).endSubject()
+                .build()).forceConflicts().serverSideApply();
+
+        // when
+        Forwarder forwarder = connect(cluster.clientWithToken(token), ns.name() + "/db");
+
+        // then
+        assertThat(roundTrip(forwarder, "robot")).isEqualTo("robot");
+        assertThat(event(ns, "db", "CredentialIssued").getNote()).contains("user=system:serviceaccount:" + ns.name() + ":migrator");
+    }
+
+    @Test
+    @DisplayName("a user outside the audience is denied at the CSR, with the reason shown and audited")
+    void outsiderDeniedAtCsr(TestNamespace ns) throws Exception {
+        // given
+        activeForward(ns, "db", Audience.users("alice"), "10m", null);
+
+        // when / then
+        assertThatThrownBy(() -> connect(cluster.clientFor(Identity.MALLORY), ns.name() + "/db"))
+                .isInstanceOf(ForwarderException.class)
+                .hasMessage("client certificate refused: mallory is not in the audience of forward " + ns.name() + "/db");
+        await().untilAsserted(() -> assertThat(event(ns, "db", "CredentialDenied").getNote()).contains("user=mallory"));
+    }
+
+    @Test
+    @DisplayName("the relay refuses a certificate from a CA that is not Porthole's")
+    void forgedCertificateRefused(TestNamespace ns) throws Exception {
+        // given: a lookalike certificate, right names and forward, wrong issuer
+        activeForward(ns, "db", Audience.users("alice"), "10m", null);
+        CertificateAuthority forger = CertificateAuthority.create("Porthole CA", Duration.ofDays(1));
+        KeyPair keys = CertificateAuthority.generateKeyPair();
+        KeyMaterial forged = new KeyMaterial(keys.getPrivate(), List.of(forger.issueClientCertificate(keys.getPublic(),
+                new ClientIdentity("alice", List.of("sre-oncall"), ns.name() + "/db", Instant.now().plusSeconds(600)))));
+
+        // when / then
+        assertThatThrownBy(() -> connectWith(ns.name() + "/db", forward -> forged)).isInstanceOf(ForwarderException.class);
+        assertThat(operator.operator().relay().server().stats().tlsFailures()).isPositive();
+    }
+
+    @Test
+    @DisplayName("a certificate for forward A is refused on forward B")
+    void certificateForAnotherForwardRefused(TestNamespace ns) throws Exception {
+        // given
+        activeForward(ns, "a", Audience.users("alice"), "10m", null);
+        activeForward(ns, "b", Audience.users("alice"), "10m", "db-1");
+        KeyMaterial forA = new KubernetesCsrCertificateSource(cluster.clientFor(Identity.ALICE), Duration.ofMinutes(10),
+                Duration.ofSeconds(30), line -> { }).clientKey(ns.name() + "/a");
+
+        // when / then
+        assertThatThrownBy(() -> connectWith(ns.name() + "/b", forward -> forA))
+                .isInstanceOf(ForwarderException.class)
+                .hasMessageContaining(ns.name() + "/a");
+    }
+
+    @Test
+    @DisplayName("an expired certificate is refused with the time it expired")
+    void expiredCertificateRefused(TestNamespace ns) throws Exception {
+        // given: signed by the real Porthole CA, but already expired
+        activeForward(ns, "db", Audience.users("alice"), "10m", null);
+        KeyPair keys = CertificateAuthority.generateKeyPair();
+        KeyMaterial expired = new KeyMaterial(keys.getPrivate(), List.of(operator.operator().certificateAuthority()
+                .issueClientCertificate(keys.getPublic(), new ClientIdentity("alice", List.of(), ns.name() + "/db",
+                        Instant.now().minusSeconds(60)))));
+
+        // when / then
+        assertThatThrownBy(() -> connectWith(ns.name() + "/db", forward -> expired))
+                .isInstanceOf(ForwarderException.class)
+                .hasMessageContaining("expired");
+    }
+
+    @Test
+    @DisplayName("a user narrowed out of the audience cannot open new sessions with the certificate she holds")
+    void removedFromAudience(TestNamespace ns) throws Exception {
+        // given
+        Audience both = new Audience();
+        both.setUsers(List.of("alice", "bob"));
+        activeForward(ns, "db", both, "10m", null);
+        KeyMaterial alices = new KubernetesCsrCertificateSource(cluster.clientFor(Identity.ALICE), Duration.ofMinutes(10),
+                Duration.ofSeconds(30), line -> { }).clientKey(ns.name() + "/db");
+
+        // when
+        admin.resources(PortForward.class).inNamespace(ns.name()).withName("db")
+                .edit(pf -> {
+                    pf.getSpec().getAudience().setUsers(List.of("bob"));
+                    return pf;
+                });
+
+        // then
+        assertThatThrownBy(() -> connectWith(ns.name() + "/db", forward -> alices))
+                .isInstanceOf(ForwarderException.class)
+                .hasMessageContaining("alice is not in the audience of forward " + ns.name() + "/db");
+        assertThat(roundTrip(connect(cluster.clientFor(Identity.BOB), ns.name() + "/db"), "still bob")).isEqualTo("still bob");
+    }
+
+    @Test
+    @DisplayName("deleting the forward cuts a live session within one second, and the records say revoked")
+    void revocationCutsLiveSession(TestNamespace ns) throws Exception {
+        // given
+        activeForward(ns, "db", Audience.users("alice"), "10m", null);
+        Forwarder forwarder = connect(cluster.clientFor(Identity.ALICE), ns.name() + "/db");
+        Socket live = openSession(forwarder);
+        assertThat(exchange(live, "before")).isEqualTo("before");
+
+        // when
+        Instant deleted = Instant.now();
+        admin.resources(PortForward.class).inNamespace(ns.name()).withName("db").delete();
+
+        // then
+        assertThat(live.getInputStream().read()).isEqualTo(-1);
+        assertThat(Duration.between(deleted, Instant.now())).isLessThan(Duration.ofSeconds(1));
+        assertThat(forwarder.termination().get().reason()).isEqualTo(EndReason.REVOKED);
+        await().untilAsserted(() -> assertThat(event(ns, "db", "SessionClosed").getNote()).contains("endReason=REVOKED"));
+        assertThat(eventReasons(admin, ns.name(), "db")).contains("Revoked");
+    }
+
+    @Test
+    @DisplayName("expiry cuts a live session within one second of expiresAt")
+    void expiryCutsLiveSession(TestNamespace ns) throws Exception {
+        // given
+        activeForward(ns, "db", Audience.users("alice"), "8s", null);
+        Instant expiresAt = Instant.parse(get(ns, "db").getStatus().getExpiresAt());
+        Forwarder forwarder = connect(cluster.clientFor(Identity.ALICE), ns.name() + "/db");
+        Socket live = openSession(forwarder);
+        assertThat(exchange(live, "before")).isEqualTo("before");
+        live.setSoTimeout(20_000);
+
+        // when
+        int end = live.getInputStream().read();
+
+        // then
+        assertThat(end).isEqualTo(-1);
+        assertThat(Duration.between(expiresAt, Instant.now()).abs()).isLessThan(Duration.ofSeconds(1));
+        assertThat(forwarder.termination().get().reason()).isEqualTo(EndReason.EXPIRED);
+    }
+
+    @Test
+    @DisplayName("maxSessions is enforced: the session over the limit is refused and audited with the reason")
+    void maxSessionsEnforced(TestNamespace ns) throws Exception {
+        // given
+        activeForward(ns, "db", Audience.users("alice"), "10m", null, 1);
+        Forwarder forwarder = connect(cluster.clientFor(Identity.ALICE), ns.name() + "/db");
+        Socket first = openSession(forwarder);
+        assertThat(exchange(first, "one")).isEqualTo("one");
+
+        // when
+        Socket second = openSession(forwarder);
+        second.setSoTimeout(5_000);
+
+        // then
+        assertThat(second.getInputStream().read()).isEqualTo(-1);
+        await().untilAsserted(() -> assertThat(event(ns, "db", "SessionDenied").getNote())
+                .contains("already has its maximum of 1 sessions").contains("user=alice"));
+        assertThat(exchange(first, "still one")).isEqualTo("still one");
+    }
+
+    @Test
+    @DisplayName("a user cannot approve her own certificate request; only the operator's signer rights can")
+    void userCannotApproveOwnRequest(TestNamespace ns) {
+        // given
+        KubernetesClient alice = cluster.clientFor(Identity.ALICE);
+        KeyPair keys = CertificateAuthority.generateKeyPair();
+        String pem = dev.porthole.protocol.pki.Pem.write(CertificateAuthority.createCertificationRequest(keys, "alice"));
+        CertificateSigningRequest csr = alice.certificates().v1().certificateSigningRequests().resource(new CertificateSigningRequestBuilder()
+                .withNewMetadata().withGenerateName("self-approve-").addToAnnotations("porthole.dev/forward", ns.name() + "/nothing").endMetadata()
+                .withNewSpec().withSignerName("porthole.dev/client").withUsages("client auth").withExpirationSeconds(600)
+                .withRequest(Base64.getEncoder().encodeToString(pem.getBytes(StandardCharsets.UTF_8))).endSpec().build()).create();
+
+        // when / then
+        assertThatThrownBy(() -> alice.certificates().v1().certificateSigningRequests().withName(csr.getMetadata().getName())
+                .approve(new CertificateSigningRequestConditionBuilder().withType("Approved").withStatus("True")
+                        .withReason("SelfApproved").withMessage("trust me").build()))
+                .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(403));
+        // and the operator denies it, since the forward does not exist
+        CertificateSigningRequest answered = await().until(() -> admin.certificates().v1().certificateSigningRequests()
+                .withName(csr.getMetadata().getName()).get(), c -> c.getStatus() != null && c.getStatus().getConditions() != null
+                && !c.getStatus().getConditions().isEmpty());
+        assertThat(answered.getStatus().getConditions()).singleElement().satisfies(c -> {
+            assertThat(c.getType()).isEqualTo("Denied");
+            assertThat(c.getMessage()).isEqualTo("forward " + ns.name() + "/nothing does not exist");
+        });
+    }
+
+    // --- helpers
+
+    private void activeForward(TestNamespace ns, String name, Audience audience, String ttl, String podName) throws IOException {
+        activeForward(ns, name, audience, ttl, podName, null);
+    }
+
+    private void activeForward(TestNamespace ns, String name, Audience audience, String ttl, String podName, Integer maxSessions)
+            throws IOException {
+        EchoServer echo = new EchoServer();
+        toClose.add(echo);
+        String pod = podName == null ? "db-0" : podName;
+        Kubelet.runningPod(admin, ns.name(), pod, Map.of(), "echo", echo.port());
+        PortForward pf = Forwards.toPod(ns.name(), name, pod, echo.port(), ttl);
+        pf.getSpec().setAudience(audience);
+        pf.getSpec().setMaxSessions(maxSessions);
+        admin.resource(pf).create();
+        await().atMost(Duration.ofSeconds(20)).until(() -> get(ns, name), f -> f.getStatus() != null && f.getStatus().getPhase() == Phase.Active);
+        Agent agent = PodAgent.start(admin, ns.name(), pod);
+        toClose.add(agent);
+        await().atMost(Duration.ofSeconds(15)).until(() -> operator.operator().relay().server().isAgentConnected(ns.name() + "/" + name));
+    }
+
+    private Forwarder connect(KubernetesClient user, String forward) {
+        ForwardRelayInfo info = ForwardRelayInfo.of(user, forward);
+        return start(ForwarderConfig.of(forward, InetAddress.getLoopbackAddress(), 0, info.relayHost(), info.relayPort(), info.ca(),
+                new KubernetesCsrCertificateSource(user, info.remaining(), Duration.ofSeconds(30), line -> { })));
+    }
+
+    private Forwarder connectWith(String forward, CertificateSource certificates) {
+        ForwardRelayInfo info = ForwardRelayInfo.of(admin, forward);
+        return start(ForwarderConfig.of(forward, InetAddress.getLoopbackAddress(), 0, info.relayHost(), info.relayPort(),
+                info.ca(), certificates));
+    }
+
+    private Forwarder start(ForwarderConfig config) {
+        List<String> lines = new CopyOnWriteArrayList<>();
+        Forwarder f = new Forwarder(config, lines::add).start();
+        toClose.add(f);
+        return f;
+    }
+
+    private Socket openSession(Forwarder forwarder) throws IOException {
+        Socket s = new Socket(forwarder.localAddress().getAddress(), forwarder.localAddress().getPort());
+        s.setSoTimeout(10_000);
+        toClose.add(s);
+        return s;
+    }
+
+    private String roundTrip(Forwarder forwarder, String text) throws IOException {
+        try (Socket s = openSession(forwarder)) {
+            return exchange(s, text);
+        }
+    }
+
+    private static String exchange(Socket s, String text) throws IOException {
+        OutputStream out = s.getOutputStream();
+        out.write(text.getBytes(StandardCharsets.UTF_8));
+        out.flush();
+        InputStream in = s.getInputStream();
+        byte[] buf = in.readNBytes(text.length());
+        return new String(buf, StandardCharsets.UTF_8);
+    }
+
+    private PortForward get(TestNamespace ns, String name) {
+        return admin.resources(PortForward.class).inNamespace(ns.name()).withName(name).get();
+    }
+
+    private Event event(TestNamespace ns, String forward, String reason) {
+        return Forwards.events(admin, ns.name(), forward).stream().filter(e -> reason.equals(e.getReason())).findFirst()
+                .orElseThrow(() -> new AssertionError("no " + reason + " Event for " + forward + ": "
+                        + eventReasons(admin, ns.name(), forward)));
+    }
+}
