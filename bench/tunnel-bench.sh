@@ -8,9 +8,13 @@ BYTES=${BENCH_BYTES:-1073741824}
 PINGS=${BENCH_PINGS:-1000}
 WARMUP=${BENCH_WARMUP:-134217728}   # bytes sent once through every path before it is measured (JIT, pools, TCP)
 PATHS=${BENCH_PATHS:-raw socat ssh porthole porthole-jdk-cli}
-RELAY_OPTS=${RELAY_OPTS:--Xmx96m -XX:MaxDirectMemorySize=96m -XX:+UseSerialGC -Dio.netty.allocator.type=pooled}
-AGENT_OPTS=${AGENT_OPTS:--Xmx48m -XX:MaxDirectMemorySize=64m -XX:+UseSerialGC -Dio.netty.allocator.type=pooled}
-CLI_OPTS=${CLI_OPTS:--Xmx128m -XX:+UseSerialGC}
+# Relay: C2 (a long-running server), small heap and native areas. Agent: the flags the operator injects
+# (dev.porthole.sidecar.AgentJvm.JAVA_TOOL_OPTIONS). CLI: the flags of cli/kubectl-porthole; the JDK-TLS CLI
+# keeps C2, which JDK AES-GCM needs.
+RELAY_OPTS=${RELAY_OPTS:--Xms16m -Xmx64m -Xss256k -XX:MaxMetaspaceSize=64m -XX:ReservedCodeCacheSize=48m -XX:MaxDirectMemorySize=96m -XX:+UseSerialGC -Dio.netty.allocator.type=pooled -Dio.netty.allocator.numDirectArenas=1 -Dio.netty.allocator.numHeapArenas=1}
+AGENT_OPTS=${AGENT_OPTS:--XX:TieredStopAtLevel=1 -Xms8m -Xmx32m -XX:+UseSerialGC -Xss256k -XX:MaxMetaspaceSize=48m -XX:ReservedCodeCacheSize=16m -XX:MaxDirectMemorySize=64m -Dio.netty.allocator.type=pooled -Dio.netty.allocator.numDirectArenas=1 -Dio.netty.allocator.numHeapArenas=1}
+CLI_OPTS=${CLI_OPTS:--Xmx64m -Xss256k -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Dio.netty.allocator.type=pooled}
+CLI_JDK_OPTS=${CLI_JDK_OPTS:--Xmx128m -XX:+UseSerialGC -Dio.netty.allocator.type=pooled}
 SERVER=21000 SOCAT=21001 SSHL=21002 PORTHOLE=21003 PORTHOLE_JDK=21004 SSHD=21022 RELAY_A=21443 RELAY_C=21444
 mkdir -p "$OUT"
 PIDS=()
@@ -69,10 +73,10 @@ PORTHOLE_RELAY_ADDRESS=localhost:$RELAY_A PORTHOLE_FORWARD=bench/target PORTHOLE
 PORTHOLE_CA_FILE=$P/ca.pem PORTHOLE_TARGET_PORT=$SERVER PORTHOLE_DEADLINE=$(date -u -d '+2 hours' +%Y-%m-%dT%H:%M:%SZ) \
   java $AGENT_OPTS -jar "$ROOT/tunnel-sidecar/target/porthole-agent.jar" > "$P/agent.log" 2>&1 & AGENT_PID=$!; PIDS+=($AGENT_PID)
 for _ in $(seq 1 100); do grep -q "connected to relay" "$P/agent.log" && break; sleep 0.1; done
-connect() { java $CLI_OPTS "$@" -jar "$ROOT/cli/target/porthole.jar" connect bench/target --local-port "$PORT" \
+connect() { exec java "$@" -jar "$ROOT/cli/target/porthole.jar" connect bench/target --local-port "$PORT" \
   --relay localhost:$RELAY_C --ca "$P/ca.pem" --cert "$P/client.pem" --key "$P/client-key.pem"; }
-PORT=$PORTHOLE connect > "$P/cli.log" 2>&1 & CLI_PID=$!; PIDS+=($CLI_PID); wait_port $PORTHOLE
-PORT=$PORTHOLE_JDK connect -Dporthole.tls.provider=jdk > "$P/cli-jdk.log" 2>&1 & CLI_JDK_PID=$!; PIDS+=($CLI_JDK_PID); wait_port $PORTHOLE_JDK
+PORT=$PORTHOLE connect $CLI_OPTS > "$P/cli.log" 2>&1 & CLI_PID=$!; PIDS+=($CLI_PID); wait_port $PORTHOLE
+PORT=$PORTHOLE_JDK connect $CLI_JDK_OPTS -Dporthole.tls.provider=jdk > "$P/cli-jdk.log" 2>&1 & CLI_JDK_PID=$!; PIDS+=($CLI_JDK_PID); wait_port $PORTHOLE_JDK
 
 TICK=$(getconf CLK_TCK)
 declare -A ROW

@@ -65,8 +65,10 @@ public final class ConnectCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Forwarder forwarder;
+        ForwarderConfig config;
         try {
-            forwarder = new Forwarder(config(err), line -> {
+            config = config(err);
+            forwarder = new Forwarder(config, line -> {
                 err.println("porthole: " + line);
                 err.flush();
             }).start();
@@ -77,7 +79,7 @@ public final class ConnectCommand implements Callable<Integer> {
         }
         out.printf("Forwarding %s:%d -> %s via relay %s until %s (bind scope %s)%n",
                 forwarder.localAddress().getAddress().getHostAddress(), forwarder.localAddress().getPort(), forward,
-                relay != null ? relay : "from the forward's status", forwarder.expiresAt(), forwarder.scope());
+                config.relayHost() + ":" + config.relayPort(), forwarder.expiresAt(), forwarder.scope());
         out.flush();
         Runtime.getRuntime().addShutdownHook(new Thread(forwarder::close, "porthole-cli-shutdown"));
         Forwarder.Termination end = forwarder.termination().join();

@@ -2,19 +2,25 @@ package dev.porthole.operator;
 
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBindingBuilder;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 
 /**
- * The operator's least-privilege ClusterRole (shipped in this jar) and its binding to a
- * ServiceAccount, so local runs, tests and the demo use exactly the rights a cluster would grant.
+ * The operator's least-privilege roles (shipped in this jar): a ClusterRole for what it does in every
+ * namespace, a Role for what it does only in its own, and the Role leader election adds; and their
+ * binding to a ServiceAccount, so local runs, tests and the demo use exactly the rights a cluster would
+ * grant. The Helm chart renders the same rules (helm-test's ChartRenderIT proves it).
  */
 public final class OperatorIdentity {
     public static final String CLUSTER_ROLE_RESOURCE = "/META-INF/porthole/operator-clusterrole.yaml";
     public static final String SERVICE_ACCOUNT = "porthole-operator";
     public static final String USER_ROLE_RESOURCE = "/META-INF/porthole/user-clusterrole.yaml";
+    public static final String NAMESPACE_ROLE_RESOURCE = "/META-INF/porthole/operator-role.yaml";
+    public static final String LEADER_ELECTION_ROLE_RESOURCE = "/META-INF/porthole/operator-leader-election-role.yaml";
 
     private OperatorIdentity() {
     }
@@ -28,6 +34,16 @@ public final class OperatorIdentity {
         return load(client, USER_ROLE_RESOURCE);
     }
 
+    /** What the operator needs only in its own namespace (the CA and relay certificate Secrets). */
+    public static Role namespaceRole(KubernetesClient client) {
+        return loadRole(client, NAMESPACE_ROLE_RESOURCE);
+    }
+
+    /** What leader election adds in the operator's namespace (its Lease, the relay leader label on its pod). */
+    public static Role leaderElectionRole(KubernetesClient client) {
+        return loadRole(client, LEADER_ELECTION_ROLE_RESOURCE);
+    }
+
     private static ClusterRole load(KubernetesClient client, String resource) {
         try (InputStream in = OperatorIdentity.class.getResourceAsStream(resource)) {
             return client.rbac().clusterRoles().load(in).item();
@@ -36,12 +52,54 @@ public final class OperatorIdentity {
         }
     }
 
-    /** Applies the ClusterRole and binds it to {@code namespace/porthole-operator} (an admin client is needed). */
+    private static Role loadRole(KubernetesClient client, String resource) {
+        try (InputStream in = OperatorIdentity.class.getResourceAsStream(resource)) {
+            return client.rbac().roles().load(in).item();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Applies the ClusterRole and the namespace Role and binds both to {@code namespace/porthole-operator}
+     * (an admin client is needed). Without leader election, as a single operator runs.
+     */
+    /**
+     * Applies the user ClusterRole and binds it to the user {@code username}, as a cluster admin would
+     * for the people who may create forwards and request client certificates.
+     */
+    public static void bindUser(KubernetesClient admin, String username) {
+        ClusterRole role = userRole(admin);
+        admin.resource(role).forceConflicts().serverSideApply();
+        admin.resource(new io.fabric8.kubernetes.api.model.rbac.ClusterRoleBindingBuilder()
+                .withNewMetadata().withName(role.getMetadata().getName() + "-" + username).endMetadata()
+                .withNewRoleRef("rbac.authorization.k8s.io", "ClusterRole", role.getMetadata().getName())
+                .addNewSubject().withKind("User").withApiGroup("rbac.authorization.k8s.io").withName(username).endSubject()
+                .build()).forceConflicts().serverSideApply();
+    }
+
     public static void bind(KubernetesClient admin, String namespace) {
         ClusterRole role = clusterRole(admin);
         admin.resource(role).forceConflicts().serverSideApply();
         admin.resource(new ClusterRoleBindingBuilder().withNewMetadata().withName("porthole-operator-" + namespace).endMetadata()
                 .withNewRoleRef("rbac.authorization.k8s.io", "ClusterRole", role.getMetadata().getName())
+                .addNewSubject().withKind("ServiceAccount").withName(SERVICE_ACCOUNT).withNamespace(namespace).endSubject()
+                .build()).forceConflicts().serverSideApply();
+        bindInNamespace(admin, namespace, namespaceRole(admin));
+    }
+
+    /** As {@link #bind(KubernetesClient, String)}, plus the leader election Role. */
+    public static void bindWithLeaderElection(KubernetesClient admin, String namespace) {
+        bind(admin, namespace);
+        bindInNamespace(admin, namespace, leaderElectionRole(admin));
+    }
+
+    private static void bindInNamespace(KubernetesClient admin, String namespace, Role role) {
+        role.getMetadata().setNamespace(namespace);
+        admin.resource(role).forceConflicts().serverSideApply();
+        admin.resource(new RoleBindingBuilder().withNewMetadata().withName(role.getMetadata().getName())
+                .withNamespace(namespace).endMetadata()
+                .withNewRoleRef("rbac.authorization.k8s.io", "Role", role.getMetadata().getName())
                 .addNewSubject().withKind("ServiceAccount").withName(SERVICE_ACCOUNT).withNamespace(namespace).endSubject()
                 .build()).forceConflicts().serverSideApply();
     }

@@ -1,28 +1,45 @@
 package dev.porthole.operator;
 
+import dev.porthole.operator.metrics.HealthServer;
+import dev.porthole.operator.metrics.PortholeMetrics;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.time.Clock;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** Runs the operator with the in-cluster (or kubeconfig) credentials until the process is stopped. */
 public final class OperatorMain {
-    private static final Logger log = LoggerFactory.getLogger(OperatorMain.class);
+    /** The operator's logging setup, shipped in its jar; -Dlogback.configurationFile overrides it. */
+    static final String LOGGING = "porthole-operator-logback.xml";
 
     private OperatorMain() {
     }
 
     public static void main(String[] args) throws InterruptedException {
+        if (System.getProperty("logback.configurationFile") == null) {
+            System.setProperty("logback.configurationFile", LOGGING);
+        }
+        Logger log = LoggerFactory.getLogger(OperatorMain.class);
         OperatorSettings settings = OperatorSettings.fromEnvironment(System.getenv());
         KubernetesClient client = new KubernetesClientBuilder().build();
-        PortholeOperator operator = PortholeOperator.start(client, settings, Clock.systemUTC());
-        log.info("porthole operator started instance={} namespace={} relayAgents={} relayClients={}", settings.instance(),
-                settings.namespace(), operator.endpoints().agentAddress(), operator.endpoints().clientAddress());
+        PortholeMetrics metrics = new PortholeMetrics();
+        AtomicReference<PortholeOperator> started = new AtomicReference<>();
+        // probes answer from the first second: not live and not ready until the operator has started
+        HealthServer http = HealthServer.start("0.0.0.0", settings.httpPort(), metrics::scrape,
+                () -> started.get() != null && started.get().isLive(),
+                () -> started.get() != null && started.get().isReady());
+        PortholeOperator operator = PortholeOperator.start(client, settings, Clock.systemUTC(), RelayControl.NONE, metrics);
+        started.set(operator);
+        log.info("porthole operator started instance={} namespace={} relayAgents={} relayClients={} http={} leaderElection={}",
+                settings.instance(), settings.namespace(), operator.endpoints().agentAddress(),
+                operator.endpoints().clientAddress(), http.port(), settings.leaderElection());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             operator.close();
+            http.close();
             client.close();
             stopped.countDown();
         }, "porthole-operator-stop"));

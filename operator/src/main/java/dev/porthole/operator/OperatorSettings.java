@@ -19,12 +19,27 @@ import java.util.Map;
  * @param relayAgentHost   host agents dial (a Service name in a cluster); also a name in the relay certificate
  * @param relayClientHost  host clients dial (a LoadBalancer or Ingress name for users outside the cluster)
  * @param extraRelayNames  further DNS names or IPs for the relay certificate
+ * @param leaderElection   whether replicas elect a leader (a Lease in {@code namespace}) before reconciling
+ * @param leaseName        name of that Lease
+ * @param relayClientAdvertisedPort port clients are told to dial (an Ingress's 443); 0 means the listener's port
+ * @param httpPort         port of the metrics and health endpoint (started by {@link OperatorMain})
  */
 public record OperatorSettings(String namespace, String instance, String agentImage, String relayBindAddress,
                                int relayAgentPort, int relayClientPort, String relayAgentHost, String relayClientHost,
-                               List<String> extraRelayNames) {
+                               List<String> extraRelayNames, boolean leaderElection, String leaseName,
+                               int relayClientAdvertisedPort, int httpPort) {
 
     public static final String DEFAULT_AGENT_IMAGE = "ghcr.io/porthole-dev/porthole-agent:0.1.0";
+    public static final String DEFAULT_LEASE_NAME = "porthole-operator-leader";
+    public static final int DEFAULT_HTTP_PORT = 8080;
+
+    /** A single operator (no leader election), clients told the listener's port, HTTP endpoint on 8080. */
+    public OperatorSettings(String namespace, String instance, String agentImage, String relayBindAddress,
+                            int relayAgentPort, int relayClientPort, String relayAgentHost, String relayClientHost,
+                            List<String> extraRelayNames) {
+        this(namespace, instance, agentImage, relayBindAddress, relayAgentPort, relayClientPort, relayAgentHost,
+                relayClientHost, extraRelayNames, false, DEFAULT_LEASE_NAME, 0, DEFAULT_HTTP_PORT);
+    }
 
     public static OperatorSettings fromEnvironment(Map<String, String> env) {
         String ns = env.getOrDefault("PORTHOLE_NAMESPACE", "porthole-system");
@@ -38,7 +53,17 @@ public record OperatorSettings(String namespace, String instance, String agentIm
                 Integer.parseInt(env.getOrDefault("PORTHOLE_RELAY_CLIENT_PORT", "7444")),
                 env.getOrDefault("PORTHOLE_RELAY_AGENT_HOST", service),
                 env.getOrDefault("PORTHOLE_RELAY_CLIENT_HOST", service),
-                extra.isBlank() ? List.of() : Arrays.stream(extra.split(",")).map(String::trim).toList());
+                extra.isBlank() ? List.of() : Arrays.stream(extra.split(",")).map(String::trim).toList(),
+                Boolean.parseBoolean(env.getOrDefault("PORTHOLE_LEADER_ELECTION", "false")),
+                env.getOrDefault("PORTHOLE_LEADER_ELECTION_LEASE", DEFAULT_LEASE_NAME),
+                Integer.parseInt(env.getOrDefault("PORTHOLE_RELAY_CLIENT_ADVERTISED_PORT", "0")),
+                Integer.parseInt(env.getOrDefault("PORTHOLE_HTTP_PORT", Integer.toString(DEFAULT_HTTP_PORT))));
+    }
+
+    /** As this, with leader election on the Lease {@code leaseName}. */
+    public OperatorSettings withLeaderElection(String leaseName) {
+        return new OperatorSettings(namespace, instance, agentImage, relayBindAddress, relayAgentPort, relayClientPort,
+                relayAgentHost, relayClientHost, extraRelayNames, true, leaseName, relayClientAdvertisedPort, httpPort);
     }
 
     /** Every name the relay certificate must carry. */

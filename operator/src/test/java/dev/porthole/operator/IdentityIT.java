@@ -77,12 +77,8 @@ class IdentityIT {
             operator = RunningOperator.start(cluster);
         }
         if (!usersBound) {
-            admin.resource(OperatorIdentity.userRole(admin)).forceConflicts().serverSideApply();
             for (Identity id : List.of(Identity.ALICE, Identity.BOB, Identity.MALLORY)) {
-                admin.resource(new ClusterRoleBindingBuilder().withNewMetadata().withName("porthole-user-" + id.username()).endMetadata()
-                        .withNewRoleRef("rbac.authorization.k8s.io", "ClusterRole", "porthole-user")
-                        .addNewSubject().withKind("User").withApiGroup("rbac.authorization.k8s.io").withName(id.username()).endSubject()
-                        .build()).forceConflicts().serverSideApply();
+                OperatorIdentity.bindUser(admin, id.username());
             }
             usersBound = true;
         }

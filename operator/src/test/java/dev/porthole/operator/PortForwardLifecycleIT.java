@@ -278,8 +278,12 @@ class PortForwardLifecycleIT {
         Kubelet.deleteNow(admin, ns.name(), "db-0");
 
         // then
-        PortForward failed = awaitPhase(ns, "fragile", Phase.Failed);
-        assertThat(failed.getStatus().getMessage()).isEqualTo("pod db-0 does not exist in namespace " + ns.name());
+        // (it may first be seen "being deleted", then gone)
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            PortForward failed = admin.resources(PortForward.class).inNamespace(ns.name()).withName("fragile").get();
+            assertThat(failed.getStatus().getPhase()).isEqualTo(Phase.Failed);
+            assertThat(failed.getStatus().getMessage()).isEqualTo("pod db-0 does not exist in namespace " + ns.name());
+        });
         await().untilAsserted(() -> assertThat(eventReasons(admin, ns.name(), "fragile")).contains("TargetUnavailable"));
 
         // when

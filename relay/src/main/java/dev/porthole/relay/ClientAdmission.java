@@ -12,6 +12,7 @@ import dev.porthole.protocol.pki.ClientIdentity;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.EventLoop;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
@@ -34,6 +35,8 @@ final class ClientAdmission extends Admission {
 
     private static final Logger LOG = LoggerFactory.getLogger(ClientAdmission.class);
     private static final long LINGER_SECONDS = 5;
+    /** {@code -Dporthole.relay.pinSessions=false} leaves a session's client connection on its own event loop. */
+    static final boolean PIN_SESSIONS = Boolean.parseBoolean(System.getProperty("porthole.relay.pinSessions", "true"));
 
     ClientAdmission(RelayContext relay) {
         super(relay, "client");
@@ -121,6 +124,22 @@ final class ClientAdmission extends Admission {
             return;
         }
         admitted();
+        // One thread for both ends of the splice: every DATA frame and every credit then passes between the
+        // client and agent streams as a plain call instead of a task on the other connection's event loop.
+        EventLoop loop = PIN_SESSIONS ? agent.mux().eventLoop() : ctx.channel().eventLoop();
+        TunnelPipeline.moveToEventLoop(ctx.channel(), loop, relay.keepAlive).addListener(f -> {
+            if (f.isSuccess()) {
+                startSession(ctx, agent, identity, decision, end, hello);
+            } else {
+                LOG.atWarn().addKeyValue("forward", forward).addKeyValue("peer", remote(ctx))
+                        .addKeyValue("error", String.valueOf(f.cause())).log("cannot move session to its agent's event loop");
+            }
+        });
+    }
+
+    private void startSession(ChannelHandlerContext ctx, AgentConnection agent, ClientIdentity identity,
+                              Decision decision, Instant end, Frame.Hello hello) {
+        String forward = hello.forward();
         Channel channel = ctx.channel();
         InetSocketAddress remote = remote(ctx);
         ClientSession session = new ClientSession(relay.nextId("session"), identity, remote, forward,

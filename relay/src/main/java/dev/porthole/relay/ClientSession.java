@@ -13,7 +13,9 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * One client session spliced onto one agent stream. Data read on one stream is written to the other; its
  * credit goes back to the sender only once written, so the relay holds at most one window per direction.
- * The two streams live on different event loops; {@link Stream}'s methods hop between them.
+ * The client connection is moved onto the agent connection's event loop when the session is admitted
+ * ({@code TunnelPipeline.moveToEventLoop}), so both streams run on one thread and hand frames and credit
+ * to each other directly; {@link Stream}'s methods would still hop if they were called from elsewhere.
  */
 final class ClientSession {
 
@@ -95,7 +97,7 @@ final class ClientSession {
         }
     }
 
-    /** Handler of the client's stream (client event loop). */
+    /** Handler of the client's stream (the agent connection's event loop, like everything of the session). */
     final StreamHandler clientSide = new StreamHandler() {
         @Override
         public void onData(Stream stream, ByteBuf data) {

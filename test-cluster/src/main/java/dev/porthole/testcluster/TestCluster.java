@@ -150,7 +150,8 @@ public final class TestCluster implements AutoCloseable {
                 CustomResourceDefinition crd = admin.apiextensions().v1().customResourceDefinitions().load(in).item();
                 admin.resource(crd).forceConflicts().serverSideApply();
                 admin.apiextensions().v1().customResourceDefinitions().withName(crd.getMetadata().getName())
-                        .waitUntilCondition(c -> c != null && c.getStatus() != null && c.getStatus().getConditions()
+                        .waitUntilCondition(c -> c != null && c.getStatus() != null && c.getStatus().getConditions() != null
+                                && c.getStatus().getConditions()
                                 .stream().anyMatch(k -> "Established".equals(k.getType()) && "True".equals(k.getStatus())),
                                 30, TimeUnit.SECONDS);
             } catch (IOException e) {

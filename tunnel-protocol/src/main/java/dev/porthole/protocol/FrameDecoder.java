@@ -142,8 +142,8 @@ public final class FrameDecoder extends ByteToMessageDecoder {
 
     private static int readWindow(ByteBuf p) {
         int window = FrameEncoder.readableCheck(p, 4, "window").readInt();
-        if (window < Protocol.MAX_DATA_PAYLOAD || window > Protocol.MAX_WINDOW) {
-            throw new ProtocolException("window " + window + " outside [" + Protocol.MAX_DATA_PAYLOAD + ", "
+        if (window < Protocol.MIN_WINDOW || window > Protocol.MAX_WINDOW) {
+            throw new ProtocolException("window " + window + " outside [" + Protocol.MIN_WINDOW + ", "
                     + Protocol.MAX_WINDOW + "]");
         }
         return window;

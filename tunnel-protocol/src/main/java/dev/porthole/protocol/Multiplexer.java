@@ -55,7 +55,7 @@ public final class Multiplexer {
     /** Per-connection settings. {@code context} names the connection in logs (e.g. {@code forward=a/b}). */
     public record Settings(int localWindow, int maxStreams, String context, EndReason lostReason) {
         public Settings {
-            if (localWindow < Protocol.MAX_DATA_PAYLOAD || localWindow > Protocol.MAX_WINDOW) {
+            if (localWindow < Protocol.MIN_WINDOW || localWindow > Protocol.MAX_WINDOW) {
                 throw new IllegalArgumentException("window out of range: " + localWindow);
             }
         }

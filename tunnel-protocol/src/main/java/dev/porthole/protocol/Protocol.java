@@ -10,8 +10,13 @@ public final class Protocol {
     public static final int HEADER_LENGTH = 9;
     /** Largest payload of any frame; a longer length field is a protocol error. */
     public static final int MAX_PAYLOAD = 64 * 1024;
-    /** Largest payload a sender puts in one DATA frame. */
-    public static final int MAX_DATA_PAYLOAD = 32 * 1024;
+    /**
+     * Largest payload a sender puts in one DATA frame (the whole {@link #MAX_PAYLOAD}: fewer, larger frames
+     * cost less per byte; TLS cuts them into 16 KiB records anyway).
+     */
+    public static final int MAX_DATA_PAYLOAD = MAX_PAYLOAD;
+    /** Smallest per-stream window a peer may announce. */
+    public static final int MIN_WINDOW = 32 * 1024;
     /** Longest string field (forward, token, reason) in bytes. */
     public static final int MAX_STRING = 4096;
     /** Default per-stream receive window each side announces in its handshake. */

@@ -5,7 +5,9 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import java.util.ArrayDeque;
@@ -14,9 +16,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Joins a TCP socket (the agent's target connection, the CLI's local connection) to a {@link Stream}.
- * The socket runs with AUTO_READ off and half-closure allowed: one chunk is read, handed to the stream,
- * and the next is read only when that chunk has been written to the tunnel connection. Data from the
- * stream is written to the socket and its credit returned once the write completed. EOF from the socket
+ * The socket runs with AUTO_READ off and half-closure allowed: a chunk is read and handed to the stream,
+ * and the next is read while the stream {@linkplain Stream#wantsData() wants more} (a bounded read-ahead),
+ * else once a queued chunk has been written to the tunnel connection. Data from the stream is written to
+ * the socket (one 64 KiB frame per write) and its credit returned once the write completed. EOF from the socket
  * becomes CLOSE, CLOSE from the peer shuts the socket's output, the socket closes when both are done;
  * a reset closes it at once. Either side may arrive first: the splice starts when it has both.
  * Must be on the same event loop as the stream's connection.
@@ -32,11 +35,19 @@ public final class SocketSplice extends ChannelInboundHandlerAdapter implements 
         void ended(EndReason reason, String message, long bytesFromSocket, long bytesToSocket);
     }
 
+    /**
+     * Receive buffers of spliced sockets: start at 16 KiB, grow to 64 KiB while reads fill them. Larger reads
+     * mean fewer, larger DATA frames; 64 KiB is one frame and bounds what one read adds to a stream's queue.
+     */
+    public static final RecvByteBufAllocator RECV_ALLOCATOR = new AdaptiveRecvByteBufAllocator(512, 16 * 1024,
+            Protocol.MAX_DATA_PAYLOAD);
+
     private final EndListener endListener;
     private final ArrayDeque<ByteBuf> early = new ArrayDeque<>();
     private Stream stream;
     private Channel socket;
     private boolean remoteClosedEarly;
+    private boolean inputEnded;
     private boolean ended;
     private long bytesFromSocket;
     private long bytesToSocket;
@@ -102,18 +113,30 @@ public final class SocketSplice extends ChannelInboundHandlerAdapter implements 
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ByteBuf buf = (ByteBuf) msg;
         bytesFromSocket += buf.readableBytes();
-        stream.write(buf, this::readNext);
+        stream.write(buf, readNext);
     }
 
-    private void readNext() {
-        if (socket.isActive()) {
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        readNext.run();
+        ctx.fireChannelReadComplete();
+    }
+
+    /**
+     * Runs when a chunk has been written to the tunnel: read on if the stream wants more. At most one read
+     * is outstanding (a second read() while one is pending is a no-op), so the stream's queue stays under
+     * its read-ahead plus one read buffer ({@link #RECV_ALLOCATOR}: at most 64 KiB).
+     */
+    private final Runnable readNext = () -> {
+        if (!inputEnded && socket.isActive() && stream.wantsData()) {
             socket.read();
         }
-    }
+    };
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof ChannelInputShutdownEvent) {
+            inputEnded = true;
             stream.close();
         }
         ctx.fireUserEventTriggered(evt);

@@ -28,6 +28,7 @@ public final class Stream {
     private final ArrayDeque<PendingWrite> pending = new ArrayDeque<>();
     private final CompletableFuture<EndReason> closeFuture = new CompletableFuture<>();
     private final long maxPending;
+    private final long readAhead;
     private StreamHandler handler;
     private long pendingBytes;
     private boolean closeWhenDrained;
@@ -39,7 +40,12 @@ public final class Stream {
         this.sendWindow = new SendWindow(sendWindow);
         this.receiveWindow = new ReceiveWindow(receiveWindow);
         this.maxPending = maxPending;
+        // Room for one more socket read (at most 64 KiB) above the read-ahead stays within maxPending.
+        this.readAhead = Math.min(Math.min(sendWindow, READ_AHEAD), maxPending - 2L * Protocol.MAX_DATA_PAYLOAD);
     }
+
+    /** Most bytes a socket queues on a stream ahead of the peer's window before it stops reading. */
+    static final int READ_AHEAD = 256 * 1024;
 
     public int id() {
         return id;
@@ -91,7 +97,8 @@ public final class Stream {
         if (pendingBytes + bytes > maxPending) {
             data.release();
             LOG.atError().addKeyValue("stream", id).addKeyValue("peer", mux.peer())
-                    .addKeyValue("pendingBytes", pendingBytes).log("stream write queue over its bound; resetting");
+                    .addKeyValue("pendingBytes", pendingBytes).addKeyValue("chunk", bytes).addKeyValue("window", sendWindow.available())
+                    .log("stream write queue over its bound; resetting");
             reset(EndReason.PROTOCOL_ERROR, "stream write queue over its bound");
             return;
         }
@@ -144,6 +151,15 @@ public final class Stream {
         if (increment > 0) {
             mux.send(new Frame.WindowUpdate(id, increment));
         }
+    }
+
+    /**
+     * Whether a socket feeding this stream should read more now: the stream is open and has fewer than
+     * {@code min(peer window, 256 KiB)} bytes queued. Reading ahead of the last chunk's write keeps
+     * chunks large and the pipe full; the bound keeps the queue within {@code maxPending}. Event loop only.
+     */
+    public boolean wantsData() {
+        return pendingBytes < readAhead && !closeWhenDrained && !state.isLocalClosed() && !state.isTerminated();
     }
 
     /** Bytes queued to send plus bytes received and not yet consumed. */

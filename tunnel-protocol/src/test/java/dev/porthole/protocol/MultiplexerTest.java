@@ -64,6 +64,31 @@ class MultiplexerTest {
     }
 
     @Test
+    @DisplayName("a socket may read ahead only while its stream queues less than the peer's window")
+    void readAheadBoundedByWindow() {
+        // given
+        EmbeddedChannel channel = new EmbeddedChannel();
+        Multiplexer mux = mux(channel, new ArrayList<>());
+        Stream stream = mux.openStream(recorder);
+        // when
+        stream.write(Unpooled.wrappedBuffer(new byte[WINDOW]), null);
+        boolean afterWindowSent = stream.wantsData();
+        stream.write(Unpooled.wrappedBuffer(new byte[WINDOW]), null);
+        boolean afterWindowQueued = stream.wantsData();
+        mux.onFrame(new Frame.WindowUpdate(stream.id(), WINDOW));
+        boolean afterCredit = stream.wantsData();
+        stream.close();
+        boolean afterClose = stream.wantsData();
+        // then
+        assertThat(afterWindowSent).isTrue();
+        assertThat(afterWindowQueued).isFalse();
+        assertThat(afterCredit).isTrue();
+        assertThat(afterClose).isFalse();
+        assertThat(sentDataBytes(channel)).isEqualTo(2L * WINDOW);
+        assertThat(channel.finishAndReleaseAll()).isFalse();
+    }
+
+    @Test
     @DisplayName("consumed data is acknowledged with a WINDOW_UPDATE")
     void consumptionGrantsCredit() {
         // given

@@ -133,6 +133,7 @@ public final class Agent implements AutoCloseable {
         splice.attach(stream);
         new Bootstrap().group(loop).channel(NioSocketChannel.class)
                 .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.RCVBUF_ALLOCATOR, SocketSplice.RECV_ALLOCATOR)
                 .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)

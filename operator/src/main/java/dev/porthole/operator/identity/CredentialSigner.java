@@ -3,6 +3,7 @@ package dev.porthole.operator.identity;
 import dev.porthole.api.v1alpha1.PortForward;
 import dev.porthole.operator.audit.AuditReason;
 import dev.porthole.operator.audit.AuditRecorder;
+import dev.porthole.operator.metrics.OperatorMetrics;
 import dev.porthole.operator.relay.ForwardLookup;
 import dev.porthole.protocol.pki.CertificateAuthority;
 import dev.porthole.protocol.pki.ClientIdentity;
@@ -47,13 +48,21 @@ public class CredentialSigner implements Reconciler<CertificateSigningRequest> {
     private final AuditRecorder audit;
     private final ForwardLookup forwards;
     private final Clock clock;
+    private final OperatorMetrics metrics;
 
     public CredentialSigner(KubernetesClient client, CertificateAuthority ca, AuditRecorder audit, Clock clock) {
+        this(client, ca, audit, clock, OperatorMetrics.NONE);
+    }
+
+    /** As above, also counting issued and denied certificates into {@code metrics}. */
+    public CredentialSigner(KubernetesClient client, CertificateAuthority ca, AuditRecorder audit, Clock clock,
+                            OperatorMetrics metrics) {
         this.client = client;
         this.ca = ca;
         this.audit = audit;
         this.forwards = new ForwardLookup(client);
         this.clock = clock;
+        this.metrics = metrics;
     }
 
     @Override
@@ -78,6 +87,7 @@ public class CredentialSigner implements Reconciler<CertificateSigningRequest> {
             client.certificates().v1().certificateSigningRequests().withName(name)
                     .deny(condition("Denied", "PortholeDenied", decision.reason(), now));
             log.info("client certificate denied csr={} user={} forward={} reason={}", name, username, forwardName, decision.reason());
+            metrics.credentialDenied();
             forward.ifPresent(pf -> audit.record(pf, AuditReason.CredentialDenied,
                     "client certificate refused to " + username + ": " + decision.reason(), fields));
             return UpdateControl.noUpdate();
@@ -92,6 +102,7 @@ public class CredentialSigner implements Reconciler<CertificateSigningRequest> {
                     Pem.write(cert).getBytes(StandardCharsets.UTF_8)));
             client.certificates().v1().certificateSigningRequests().resource(approved).updateStatus();
             fields.put("notAfter", decision.notAfter().toString());
+            metrics.credentialIssued();
             audit.record(forward.get(), AuditReason.CredentialIssued,
                     "client certificate issued to " + username + " until " + decision.notAfter(), fields);
         } catch (RuntimeException e) {
@@ -99,6 +110,7 @@ public class CredentialSigner implements Reconciler<CertificateSigningRequest> {
             String reason = "the certificate request could not be signed: " + e.getMessage();
             client.certificates().v1().certificateSigningRequests().withName(name)
                     .deny(condition("Denied", "InvalidRequest", reason, now));
+            metrics.credentialDenied();
             forward.ifPresent(pf -> audit.record(pf, AuditReason.CredentialDenied,
                     "client certificate refused to " + username + ": " + reason, fields));
         }

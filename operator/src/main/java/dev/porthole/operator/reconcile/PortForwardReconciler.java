@@ -207,7 +207,10 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
 
     private void expire(PortForward pf, Instant expiresAt) {
         relay.closeForward(pf.qualifiedName(), "expired");
-        if (pf.getMetadata().getDeletionTimestamp() == null) {
+        // the cached copy may not show our own deletion yet: ask the API server, so Expired is written once
+        PortForward live = client.resources(PortForward.class).inNamespace(pf.getMetadata().getNamespace())
+                .withName(pf.getMetadata().getName()).get();
+        if (live != null && live.getMetadata().getDeletionTimestamp() == null) {
             audit.record(pf, AuditReason.Expired, "forward expired at " + expiresAt + "; deleting it",
                     Map.of("expiresAt", expiresAt.toString()));
             client.resource(pf).withTimeout(0, TimeUnit.SECONDS).delete();

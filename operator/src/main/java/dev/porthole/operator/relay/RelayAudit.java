@@ -3,6 +3,7 @@ package dev.porthole.operator.relay;
 import dev.porthole.api.v1alpha1.PortForward;
 import dev.porthole.operator.audit.AuditReason;
 import dev.porthole.operator.audit.AuditRecorder;
+import dev.porthole.operator.metrics.OperatorMetrics;
 import dev.porthole.protocol.EndReason;
 import dev.porthole.relay.AgentListener;
 import dev.porthole.relay.SessionListener;
@@ -24,18 +25,27 @@ public final class RelayAudit implements SessionListener, AgentListener {
     private final ForwardActivity activity;
     private final Function<String, Optional<PortForward>> forwards;
     private final Clock clock;
+    private final OperatorMetrics metrics;
     private final Map<String, PortForward> known = new ConcurrentHashMap<>();
 
     public RelayAudit(AuditRecorder audit, ForwardActivity activity, Function<String, Optional<PortForward>> forwards, Clock clock) {
+        this(audit, activity, forwards, clock, OperatorMetrics.NONE);
+    }
+
+    /** As above, also counting sessions, bytes, denials and agent connections into {@code metrics}. */
+    public RelayAudit(AuditRecorder audit, ForwardActivity activity, Function<String, Optional<PortForward>> forwards, Clock clock,
+                      OperatorMetrics metrics) {
         this.audit = audit;
         this.activity = activity;
         this.forwards = forwards;
         this.clock = clock;
+        this.metrics = metrics;
     }
 
     @Override
     public void opened(Opened s) {
         activity.sessionOpened(s.forward());
+        metrics.sessionOpened();
         forward(s.forward()).ifPresent(pf -> {
             Map<String, Object> f = new LinkedHashMap<>();
             f.put("session", s.sessionId());
@@ -51,6 +61,7 @@ public final class RelayAudit implements SessionListener, AgentListener {
     @Override
     public void closed(Closed s) {
         activity.sessionClosed(s.forward(), s.bytesFromClient(), s.bytesToClient());
+        metrics.sessionClosed(s.bytesFromClient(), s.bytesToClient(), s.duration(), s.reason().name());
         forward(s.forward()).ifPresent(pf -> {
             Map<String, Object> f = new LinkedHashMap<>();
             f.put("session", s.sessionId());
@@ -67,6 +78,7 @@ public final class RelayAudit implements SessionListener, AgentListener {
 
     @Override
     public void denied(Denied d) {
+        metrics.sessionDenied(d.reason().name());
         forward(d.forward()).ifPresent(pf -> {
             Map<String, Object> f = new LinkedHashMap<>();
             f.put("user", d.identity() == null ? "(no identity)" : d.identity().username());
@@ -79,6 +91,7 @@ public final class RelayAudit implements SessionListener, AgentListener {
     @Override
     public void connected(String forward, InetSocketAddress remoteAddress) {
         activity.agentConnected(forward, clock.instant());
+        metrics.agentConnected();
         forward(forward).ifPresent(pf -> audit.record(pf, AuditReason.AgentConnected,
                 "agent connected to the relay from " + address(remoteAddress), Map.of("agent", address(remoteAddress))));
     }
@@ -95,6 +108,7 @@ public final class RelayAudit implements SessionListener, AgentListener {
 
     @Override
     public void rejected(String forward, InetSocketAddress remoteAddress, String reason) {
+        metrics.agentRejected();
         forwards.apply(forward).ifPresent(pf -> audit.record(pf, AuditReason.AgentRejected,
                 "agent refused: " + reason, Map.of("agent", address(remoteAddress))));
     }

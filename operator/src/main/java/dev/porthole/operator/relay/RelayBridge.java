@@ -2,6 +2,7 @@ package dev.porthole.operator.relay;
 
 import dev.porthole.operator.RelayControl;
 import dev.porthole.operator.audit.AuditRecorder;
+import dev.porthole.operator.metrics.OperatorMetrics;
 import dev.porthole.protocol.EndReason;
 import dev.porthole.protocol.pki.CertificateAuthority;
 import dev.porthole.protocol.pki.KeyMaterial;
@@ -23,9 +24,16 @@ public final class RelayBridge implements RelayControl, AutoCloseable {
 
     public static RelayBridge start(KubernetesClient client, AuditRecorder audit, CertificateAuthority ca,
                                     KeyMaterial serverKey, String bindAddress, int agentPort, int clientPort, Clock clock) {
+        return start(client, audit, ca, serverKey, bindAddress, agentPort, clientPort, clock, OperatorMetrics.NONE);
+    }
+
+    /** As above, also reporting sessions and agent connections to {@code metrics}. */
+    public static RelayBridge start(KubernetesClient client, AuditRecorder audit, CertificateAuthority ca,
+                                    KeyMaterial serverKey, String bindAddress, int agentPort, int clientPort, Clock clock,
+                                    OperatorMetrics metrics) {
         ForwardLookup lookup = new ForwardLookup(client);
         ForwardActivity activity = new ForwardActivity();
-        RelayAudit relayAudit = new RelayAudit(audit, activity, lookup::find, clock);
+        RelayAudit relayAudit = new RelayAudit(audit, activity, lookup::find, clock, metrics);
         RelayServer server = RelayServer.builder()
                 .bindAddress(bindAddress)
                 .agentPort(agentPort)

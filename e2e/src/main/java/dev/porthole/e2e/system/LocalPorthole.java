@@ -1,0 +1,191 @@
+package dev.porthole.e2e.system;
+
+import dev.porthole.e2e.podrunner.ImageCommand;
+import dev.porthole.e2e.podrunner.LocalPodRunner;
+import dev.porthole.operator.OperatorIdentity;
+import dev.porthole.operator.OperatorSettings;
+import dev.porthole.sidecar.AgentJvm;
+import dev.porthole.testcluster.Identity;
+import dev.porthole.testcluster.TestCluster;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The whole of Porthole on this machine, as it runs in a cluster: the real control plane, the local
+ * pod runner (the kubelet's part, a network namespace per pod), the operator started from its own
+ * classpath as a separate process configured only by environment variables and authenticated as its
+ * ServiceAccount, the agent jar started by the runner for the ephemeral container the operator injects,
+ * and {@code porthole connect} run from its jar with a user's kubeconfig context. Used by the demo and
+ * the {@code *E2E} tests.
+ */
+public final class LocalPorthole implements AutoCloseable {
+    public static final String OPERATOR_NAMESPACE = "porthole-system";
+    public static final String NODE = "porthole-local";
+
+    private final Path root;
+    private final Path workDir;
+    private final TestCluster cluster;
+    private final boolean ownsCluster;
+    private final LocalPodRunner runner;
+    private final int agentPort;
+    private final int clientPort;
+    private final Path operatorKubeconfig;
+    private final List<ManagedProcess> clients = new ArrayList<>();
+    private final AtomicInteger clientCount = new AtomicInteger();
+    private ManagedProcess operator;
+
+    private LocalPorthole(Path root, Path workDir, TestCluster cluster, boolean ownsCluster, LocalPodRunner runner,
+                          Path operatorKubeconfig) {
+        this.root = root;
+        this.workDir = workDir;
+        this.cluster = cluster;
+        this.ownsCluster = ownsCluster;
+        this.runner = runner;
+        this.operatorKubeconfig = operatorKubeconfig;
+        this.agentPort = freePort();
+        this.clientPort = freePort();
+    }
+
+    /** Everything on a new control plane (the demo). */
+    public static LocalPorthole start(Path workDir) {
+        return start(TestCluster.start(workDir.resolve("cluster")), true, workDir);
+    }
+
+    /** Everything on an existing control plane (tests share one). */
+    public static LocalPorthole start(TestCluster cluster, Path workDir) {
+        return start(cluster, false, workDir);
+    }
+
+    private static LocalPorthole start(TestCluster cluster, boolean ownsCluster, Path workDir) {
+        Path root = RepoLayout.root();
+        KubernetesClient admin = cluster.admin();
+        if (admin.namespaces().withName(OPERATOR_NAMESPACE).get() == null) {
+            admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(OPERATOR_NAMESPACE).endMetadata().build()).create();
+        }
+        OperatorIdentity.bind(admin, OPERATOR_NAMESPACE);
+        for (Identity id : List.of(Identity.ALICE, Identity.BOB, Identity.MALLORY)) {
+            OperatorIdentity.bindUser(admin, id.username());
+        }
+        String token = cluster.serviceAccountToken(OPERATOR_NAMESPACE, OperatorIdentity.SERVICE_ACCOUNT, Duration.ofHours(6));
+        Path kubeconfig = workDir.resolve("operator.kubeconfig");
+        writeTokenKubeconfig(kubeconfig, cluster.apiServerUrl(), cluster.adminConfig().getCaCertFile(), token);
+        LocalPodRunner runner = new LocalPodRunner(admin, NODE)
+                .image(OperatorSettings.DEFAULT_AGENT_IMAGE, ImageCommand.javaJar(RepoLayout.agentJar(root),
+                        AgentJvm.JAVA_TOOL_OPTIONS.split(" ")))
+                .sandboxRoot(workDir.resolve("pods"))
+                .start();
+        LocalPorthole system = new LocalPorthole(root, workDir, cluster, ownsCluster, runner, kubeconfig);
+        system.startOperator();
+        return system;
+    }
+
+    /** Starts the operator process and waits until its relay listens. */
+    public void startOperator() {
+        Map<String, String> env = Map.of(
+                "KUBECONFIG", operatorKubeconfig.toString(),
+                "PORTHOLE_NAMESPACE", OPERATOR_NAMESPACE,
+                "POD_NAME", "porthole-operator-local",
+                "PORTHOLE_AGENT_IMAGE", OperatorSettings.DEFAULT_AGENT_IMAGE,
+                "PORTHOLE_RELAY_BIND_ADDRESS", runner.hostAddress(),
+                "PORTHOLE_RELAY_AGENT_PORT", Integer.toString(agentPort),
+                "PORTHOLE_RELAY_CLIENT_PORT", Integer.toString(clientPort),
+                "PORTHOLE_RELAY_AGENT_HOST", runner.hostAddress(),
+                "PORTHOLE_RELAY_CLIENT_HOST", runner.hostAddress());
+        List<String> command = new ArrayList<>(List.of(RepoLayout.java(), "-Xmx256m", "-XX:+UseSerialGC"));
+        command.addAll(RepoLayout.operatorLaunch(root));
+        operator = ManagedProcess.start("operator", command, env, workDir.resolve("logs"));
+        operator.awaitOutput(out -> out.contains("porthole operator started"), Duration.ofSeconds(60));
+    }
+
+    /** Stops the operator process (and with it the in-process relay), as a crash or a rollout would. */
+    public void stopOperator() {
+        if (operator != null) {
+            operator.close();
+        }
+    }
+
+    public void restartOperator() {
+        stopOperator();
+        startOperator();
+    }
+
+    /**
+     * Runs {@code porthole connect NAMESPACE/NAME --local-port PORT} from the CLI jar as {@code user}
+     * (a context of the cluster's kubeconfig) and waits until it forwards, or until it exits.
+     */
+    public ManagedProcess connect(Identity user, String forward, int localPort, String... extraArgs) {
+        List<String> command = new ArrayList<>(List.of(RepoLayout.java(), "-Xmx128m", "-XX:+UseSerialGC", "-jar",
+                RepoLayout.cliJar(root).toString(), "connect", forward, "--local-port", Integer.toString(localPort),
+                "--kubeconfig", cluster.kubeconfig().toString(), "--context", user.username()));
+        command.addAll(List.of(extraArgs));
+        ManagedProcess cli = ManagedProcess.start("connect-" + clientCount.incrementAndGet() + "-" + user.username(),
+                command, Map.of(), workDir.resolve("logs"));
+        synchronized (clients) {
+            clients.add(cli);
+        }
+        return cli;
+    }
+
+    public TestCluster cluster() {
+        return cluster;
+    }
+
+    public LocalPodRunner runner() {
+        return runner;
+    }
+
+    public ManagedProcess operator() {
+        return operator;
+    }
+
+    public Path workDir() {
+        return workDir;
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    public static int freePort() {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void writeTokenKubeconfig(Path file, String server, String caFile, String token) {
+        String yaml = "apiVersion: v1\nkind: Config\nclusters:\n- name: local\n  cluster:\n    server: " + server
+                + "\n    certificate-authority: " + caFile + "\nusers:\n- name: porthole-operator\n  user:\n    token: " + token
+                + "\ncontexts:\n- name: porthole-operator\n  context:\n    cluster: local\n    user: porthole-operator\n"
+                + "current-context: porthole-operator\n";
+        try {
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, yaml);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        synchronized (clients) {
+            clients.forEach(ManagedProcess::close);
+        }
+        stopOperator();
+        runner.close();
+        if (ownsCluster) {
+            cluster.close();
+        }
+    }
+}

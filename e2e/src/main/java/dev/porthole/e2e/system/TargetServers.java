@@ -1,0 +1,100 @@
+package dev.porthole.e2e.system;
+
+import dev.porthole.e2e.podrunner.PodNetwork;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Real services from Debian's packages, started inside a pod's network namespace and bound to the
+ * pod's own 127.0.0.1, the way an application container would listen only on localhost. Installed by
+ * scripts/setup-services.sh.
+ */
+public final class TargetServers {
+    static final Path PG_BIN = Path.of("/usr/lib/postgresql/15/bin");
+
+    private TargetServers() {
+    }
+
+    /** PostgreSQL with database {@code app} and a table {@code orders}, as the unprivileged user postgres. */
+    public static ManagedProcess postgres(PodNetwork net, Path dir, int port) {
+        requireBinary(PG_BIN.resolve("initdb"));
+        Path data = dir.resolve("pgdata");
+        try {
+            Files.createDirectories(dir);
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+            run(List.of("chown", "postgres:postgres", dir.toString()), Duration.ofSeconds(10));
+            run(List.of("runuser", "-u", "postgres", "--", PG_BIN.resolve("initdb").toString(), "-D", data.toString(),
+                    "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"), Duration.ofSeconds(60));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        ManagedProcess pg = ManagedProcess.start("postgres", net.inside("runuser", "-u", "postgres", "--",
+                PG_BIN.resolve("postgres").toString(), "-D", data.toString(), "-p", Integer.toString(port),
+                "-c", "listen_addresses=127.0.0.1", "-k", dir.toString(), "-c", "fsync=off"), Map.of(), dir);
+        pg.awaitOutput(out -> out.contains("database system is ready to accept connections"), Duration.ofSeconds(60));
+        run(net.inside(PG_BIN.resolve("psql").toString(), "-h", "127.0.0.1", "-p", Integer.toString(port), "-U", "postgres",
+                "-v", "ON_ERROR_STOP=1", "-c", "CREATE DATABASE app"), Duration.ofSeconds(30));
+        run(net.inside(PG_BIN.resolve("psql").toString(), "-h", "127.0.0.1", "-p", Integer.toString(port), "-U", "postgres",
+                "-d", "app", "-v", "ON_ERROR_STOP=1", "-c",
+                "CREATE TABLE orders(id int primary key, state text); INSERT INTO orders VALUES (4821, 'stuck in migration')"),
+                Duration.ofSeconds(30));
+        return pg;
+    }
+
+    public static ManagedProcess redis(PodNetwork net, Path dir, int port) {
+        requireBinary(Path.of("/usr/bin/redis-server"));
+        ManagedProcess redis = ManagedProcess.start("redis", net.inside("/usr/bin/redis-server", "--port", Integer.toString(port),
+                "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir.toString()), Map.of(), dir);
+        redis.awaitOutput(out -> out.contains("Ready to accept connections"), Duration.ofSeconds(30));
+        return redis;
+    }
+
+    /** python3's http.server serving {@code dir}, which gets an index.html saying {@code greeting}. */
+    public static ManagedProcess http(PodNetwork net, Path dir, int port, String greeting) {
+        try {
+            Files.createDirectories(dir);
+            Files.writeString(dir.resolve("index.html"), greeting + "\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        ManagedProcess http = ManagedProcess.start("http", net.inside("/usr/bin/python3", "-u", "-m", "http.server",
+                Integer.toString(port), "--bind", "127.0.0.1", "--directory", dir.toString()), Map.of(), dir);
+        http.awaitOutput(out -> out.contains("Serving HTTP"), Duration.ofSeconds(30));
+        return http;
+    }
+
+    /** Runs a short command to completion; fails with its output when it fails. */
+    public static String run(List<String> command, Duration timeout) {
+        try {
+            Path out = Files.createTempFile("porthole-cmd", ".out");
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+            if (!p.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                p.destroyForcibly();
+                throw new IllegalStateException("timed out after " + timeout + ": " + command);
+            }
+            String text = Files.readString(out);
+            Files.deleteIfExists(out);
+            if (p.exitValue() != 0) {
+                throw new IllegalStateException("failed (" + p.exitValue() + "): " + command + "\n" + text);
+            }
+            return text;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static void requireBinary(Path binary) {
+        if (!Files.isExecutable(binary)) {
+            throw new IllegalStateException(binary + " is missing: run scripts/setup-services.sh (as root) to install it");
+        }
+    }
+}

@@ -1,0 +1,224 @@
+package dev.porthole.helmtest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.marcnuri.helm.LintResult;
+import dev.porthole.helmtest.support.Chart;
+import dev.porthole.helmtest.support.Chart.Rendered;
+import dev.porthole.operator.OperatorIdentity;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The chart without a cluster: lint, rendering with default and other values, the schema, and its sources of truth. */
+class ChartRenderIT {
+    private static final KubernetesClient OFFLINE = new KubernetesClientBuilder().withConfig(Config.empty()).build();
+
+    @AfterAll
+    static void close() {
+        OFFLINE.close();
+    }
+
+    @Test
+    @DisplayName("helm lint --strict finds nothing to complain about")
+    void lints() {
+        // when
+        LintResult result = Chart.helm().lint().strict().call();
+
+        // then
+        assertThat(result.isFailed()).as("lint messages: %s", result.getMessages()).isFalse();
+        assertThat(result.getMessages()).noneMatch(m -> m.contains("[ERROR]") || m.contains("[WARNING]"));
+    }
+
+    @Test
+    @DisplayName("default values render one operator replica with probes, limits, restricted security and an in-cluster relay")
+    void defaultValues() {
+        // when
+        Rendered r = Chart.template("porthole", "porthole-system", null);
+
+        // then
+        assertThat(r.kinds()).containsExactlyInAnyOrder(
+                "ServiceAccount/porthole", "ClusterRole/porthole-operator", "ClusterRoleBinding/porthole-operator",
+                "Role/porthole-operator", "RoleBinding/porthole-operator", "ClusterRole/porthole-user",
+                "ClusterRole/porthole-forwards", "Service/porthole-relay",
+                "Service/porthole-metrics", "Deployment/porthole", "PodDisruptionBudget/porthole");
+        assertThat(r.objects()).allSatisfy(o -> assertThat(o.getMetadata().getLabels()).containsKeys(
+                "app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/version",
+                "app.kubernetes.io/managed-by", "helm.sh/chart"));
+        Deployment d = r.one(Deployment.class, "porthole");
+        assertThat(d.getSpec().getReplicas()).isEqualTo(1);
+        assertThat(d.getSpec().getStrategy().getType()).isEqualTo("Recreate");
+        var pod = d.getSpec().getTemplate().getSpec();
+        assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
+        assertThat(pod.getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+        Container c = pod.getContainers().get(0);
+        assertThat(c.getImage()).isEqualTo("ghcr.io/porthole-dev/porthole-operator:0.1.0");
+        assertThat(c.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
+        assertThat(c.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+        assertThat(c.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+        assertThat(c.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
+        assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
+        assertThat(c.getStartupProbe().getHttpGet().getPath()).isEqualTo("/healthz");
+        assertThat(c.getResources().getRequests()).containsKeys("cpu", "memory");
+        assertThat(c.getResources().getLimits()).containsKeys("cpu", "memory");
+        assertThat(env(c)).containsEntry("PORTHOLE_LEADER_ELECTION", "false")
+                .containsEntry("PORTHOLE_AGENT_IMAGE", "ghcr.io/porthole-dev/porthole-agent:0.1.0")
+                .containsEntry("PORTHOLE_RELAY_SERVICE", "porthole-relay")
+                .containsEntry("PORTHOLE_RELAY_AGENT_HOST", "porthole-relay.porthole-system.svc")
+                .containsEntry("PORTHOLE_RELAY_CLIENT_HOST", "porthole-relay.porthole-system.svc")
+                .containsEntry("PORTHOLE_RELAY_AGENT_PORT", "7443")
+                .containsEntry("PORTHOLE_RELAY_CLIENT_PORT", "7444")
+                .containsEntry("PORTHOLE_HTTP_PORT", "8080");
+        Service relay = r.one(Service.class, "porthole-relay");
+        assertThat(relay.getSpec().getType()).isEqualTo("ClusterIP");
+        assertThat(relay.getSpec().getSelector()).doesNotContainKey("porthole.dev/relay-leader");
+    }
+
+    @Test
+    @DisplayName("a non-default values file: three replicas with leader election, a LoadBalancer for clients, a ServiceMonitor, scheduling")
+    void productionValues() {
+        // when
+        Rendered r = Chart.template("porthole", "ops", "production.yaml");
+
+        // then
+        Deployment d = r.one(Deployment.class, "porthole-prod");
+        assertThat(d.getSpec().getReplicas()).isEqualTo(3);
+        assertThat(d.getSpec().getStrategy().getRollingUpdate().getMaxUnavailable().getIntVal()).isZero();
+        var pod = d.getSpec().getTemplate().getSpec();
+        assertThat(pod.getNodeSelector()).containsEntry("kubernetes.io/os", "linux");
+        assertThat(pod.getTolerations()).singleElement().satisfies(t -> assertThat(t.getKey()).isEqualTo("dedicated"));
+        assertThat(pod.getAffinity().getPodAntiAffinity()).isNotNull();
+        Container c = pod.getContainers().get(0);
+        assertThat(c.getImage()).isEqualTo("registry.example.com/porthole/operator:1.2.3");
+        assertThat(c.getImagePullPolicy()).isEqualTo("Always");
+        assertThat(c.getResources().getLimits().get("memory").toString()).isEqualTo("768Mi");
+        assertThat(env(c)).containsEntry("PORTHOLE_LEADER_ELECTION", "true")
+                .containsEntry("PORTHOLE_LEADER_ELECTION_LEASE", "porthole-prod-leader")
+                .containsEntry("PORTHOLE_AGENT_IMAGE", "registry.example.com/porthole/agent:1.2.3")
+                .containsEntry("PORTHOLE_RELAY_CLIENT_HOST", "relay.example.com")
+                .containsEntry("PORTHOLE_RELAY_CLIENT_ADVERTISED_PORT", "7444")
+                .containsEntry("PORTHOLE_RELAY_EXTRA_NAMES", "porthole.internal.example.com");
+        assertThat(r.one(Service.class, "porthole-prod-relay").getSpec().getSelector())
+                .containsEntry("porthole.dev/relay-leader", "true");
+        Service external = r.one(Service.class, "porthole-prod-relay-external");
+        assertThat(external.getSpec().getType()).isEqualTo("LoadBalancer");
+        assertThat(external.getSpec().getLoadBalancerSourceRanges()).containsExactly("203.0.113.0/24");
+        assertThat(external.getSpec().getPorts()).singleElement().satisfies(p -> assertThat(p.getPort()).isEqualTo(7444));
+        assertThat(r.one(Role.class, "porthole-prod-leader-election").getRules())
+                .isEqualTo(OperatorIdentity.leaderElectionRole(OFFLINE).getRules());
+        GenericKubernetesResource monitor = r.one(GenericKubernetesResource.class, "porthole-prod");
+        assertThat(monitor.getKind()).isEqualTo("ServiceMonitor");
+        assertThat(monitor.getMetadata().getLabels()).containsEntry("release", "prometheus");
+        assertThat(r.find(ClusterRole.class, "porthole-prod-forwards")).as("not aggregated into edit/admin").isEmpty();
+    }
+
+    @Test
+    @DisplayName("relay.external.type=Ingress renders a TLS-passthrough Ingress and tells clients port 443")
+    void ingressValues() {
+        // when
+        Rendered r = Chart.template("porthole", "porthole-system", "ingress.yaml");
+
+        // then
+        Ingress ingress = r.one(Ingress.class, "porthole-relay");
+        assertThat(ingress.getMetadata().getAnnotations()).containsEntry("nginx.ingress.kubernetes.io/ssl-passthrough", "true");
+        assertThat(ingress.getSpec().getRules()).singleElement().satisfies(rule -> {
+            assertThat(rule.getHost()).isEqualTo("porthole.example.com");
+            assertThat(rule.getHttp().getPaths().get(0).getBackend().getService().getPort().getName()).isEqualTo("relay-clients");
+        });
+        assertThat(env(r.one(Deployment.class, "porthole").getSpec().getTemplate().getSpec().getContainers().get(0)))
+                .containsEntry("PORTHOLE_RELAY_CLIENT_HOST", "porthole.example.com")
+                .containsEntry("PORTHOLE_RELAY_CLIENT_ADVERTISED_PORT", "443");
+    }
+
+    @ParameterizedTest(name = "{0} is refused: {1}")
+    @CsvSource(delimiter = '|', value = {
+        "bad-external-without-host.yaml | host",
+        "bad-external-type.yaml         | '/relay/external/type': value must be one of",
+        "bad-replicas-zero.yaml         | replicaCount",
+        "bad-pull-policy.yaml           | pullPolicy",
+        "bad-unknown-key.yaml           | replicas",
+        "bad-root.yaml                  | runAsNonRoot",
+        "bad-port.yaml                  | clientPort",
+    })
+    @DisplayName("values.schema.json refuses a bad values file and names the offending value")
+    void badValuesRefused(String file, String named) {
+        // when / then
+        assertThatThrownBy(() -> Chart.template("porthole", "porthole-system", file))
+                .hasMessageContaining("values don't meet the specifications of the schema")
+                .hasMessageContaining(named);
+    }
+
+    @Test
+    @DisplayName("the chart's CRDs are byte for byte the generated ones in crds/manifests")
+    void crdsIdentical() throws IOException {
+        // given
+        Path generated = Chart.ROOT.resolve("crds/manifests");
+        Path chart = Chart.DIR.resolve("crds");
+
+        // when
+        List<String> generatedNames = names(generated);
+
+        // then
+        assertThat(names(chart)).isEqualTo(generatedNames).isNotEmpty();
+        for (String name : generatedNames) {
+            assertThat(Files.readString(chart.resolve(name))).as(name).isEqualTo(Files.readString(generated.resolve(name)));
+        }
+    }
+
+    @Test
+    @DisplayName("the chart's operator RBAC and user role equal the roles in the operator jar, and no rule has a wildcard")
+    void rbacMatchesOperatorJar() {
+        // when
+        Rendered r = Chart.template("porthole", "porthole-system", null);
+
+        // then
+        assertThat(r.one(ClusterRole.class, "porthole-operator").getRules())
+                .isEqualTo(OperatorIdentity.clusterRole(OFFLINE).getRules());
+        assertThat(r.one(Role.class, "porthole-operator").getRules())
+                .isEqualTo(OperatorIdentity.namespaceRole(OFFLINE).getRules());
+        assertThat(r.one(ClusterRole.class, "porthole-user").getRules()).isEqualTo(OperatorIdentity.userRole(OFFLINE).getRules());
+        ClusterRole forwards = r.one(ClusterRole.class, "porthole-forwards");
+        assertThat(forwards.getMetadata().getLabels()).containsEntry("rbac.authorization.k8s.io/aggregate-to-edit", "true")
+                .containsEntry("rbac.authorization.k8s.io/aggregate-to-admin", "true");
+        assertThat(forwards.getRules()).containsExactly(OperatorIdentity.userRole(OFFLINE).getRules().get(0));
+        Stream<PolicyRule> all = Stream.concat(r.all(ClusterRole.class).stream().flatMap(role -> role.getRules().stream()),
+                r.all(Role.class).stream().flatMap(role -> role.getRules().stream()));
+        assertThat(all).allSatisfy(rule -> {
+            assertThat(rule.getVerbs()).doesNotContain("*");
+            assertThat(rule.getResources()).doesNotContain("*");
+            assertThat(rule.getApiGroups()).doesNotContain("*");
+        });
+    }
+
+    private static Map<String, String> env(Container c) {
+        return c.getEnv().stream().filter(e -> e.getValue() != null)
+                .collect(java.util.stream.Collectors.toMap(EnvVar::getName, EnvVar::getValue));
+    }
+
+    private static List<String> names(Path dir) throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+}
