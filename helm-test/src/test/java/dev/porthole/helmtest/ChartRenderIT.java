@@ -62,7 +62,8 @@ class ChartRenderIT {
                 "ServiceAccount/porthole", "ClusterRole/porthole-operator", "ClusterRoleBinding/porthole-operator",
                 "Role/porthole-operator", "RoleBinding/porthole-operator", "ClusterRole/porthole-user",
                 "ClusterRole/porthole-forwards", "Service/porthole-relay",
-                "Service/porthole-metrics", "Deployment/porthole", "PodDisruptionBudget/porthole");
+                "Service/porthole-metrics", "Deployment/porthole", "PodDisruptionBudget/porthole",
+                "Secret/porthole-ca", "Secret/porthole-relay-tls");
         assertThat(r.objects()).allSatisfy(o -> assertThat(o.getMetadata().getLabels()).containsKeys(
                 "app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/version",
                 "app.kubernetes.io/managed-by", "helm.sh/chart"));

@@ -41,38 +41,62 @@ public final class CaStore {
 
     public static CertificateAuthority ensureCa(KubernetesClient client, String namespace, Clock clock) {
         Secret existing = client.secrets().inNamespace(namespace).withName(CA_SECRET).get();
-        if (existing == null) {
-            CertificateAuthority created = CertificateAuthority.create("Porthole CA", CA_VALIDITY, clock);
-            try {
-                client.resource(tlsSecret(namespace, CA_SECRET, created.keyMaterial())).create();
-                log.info("created the Porthole CA secret={}/{} notAfter={}", namespace, CA_SECRET,
-                        created.certificate().getNotAfter().toInstant());
-                return created;
-            } catch (KubernetesClientException e) {
-                if (e.getCode() != 409) {
-                    throw e;
-                }
-                // another replica created it first: use theirs
-                existing = client.secrets().inNamespace(namespace).withName(CA_SECRET).get();
-            }
+        if (existing != null && hasKey(existing)) {
+            return CertificateAuthority.fromPem(decode(existing, "tls.crt"), decode(existing, "tls.key")).withClock(clock);
         }
-        return CertificateAuthority.fromPem(decode(existing, "tls.crt"), decode(existing, "tls.key")).withClock(clock);
+        CertificateAuthority created = CertificateAuthority.create("Porthole CA", CA_VALIDITY, clock);
+        try {
+            if (existing == null) {
+                client.resource(tlsSecret(namespace, CA_SECRET, created.keyMaterial())).create();
+            } else {
+                // the Helm chart creates it empty, so that uninstalling removes it; fill it in place
+                client.resource(filled(existing, created.keyMaterial())).update();
+            }
+            log.info("created the Porthole CA secret={}/{} notAfter={}", namespace, CA_SECRET,
+                    created.certificate().getNotAfter().toInstant());
+            return created;
+        } catch (KubernetesClientException e) {
+            if (e.getCode() != 409) {
+                throw e;
+            }
+            // another replica created it first: use theirs
+            Secret theirs = client.secrets().inNamespace(namespace).withName(CA_SECRET).get();
+            return CertificateAuthority.fromPem(decode(theirs, "tls.crt"), decode(theirs, "tls.key")).withClock(clock);
+        }
     }
 
     public static KeyMaterial ensureRelayCertificate(KubernetesClient client, String namespace, CertificateAuthority ca,
                                                      List<String> names, Clock clock) {
         Secret existing = client.secrets().inNamespace(namespace).withName(RELAY_SECRET).get();
-        if (existing != null) {
+        if (existing != null && hasKey(existing)) {
             KeyMaterial current = KeyMaterial.fromPem(decode(existing, "tls.crt"), decode(existing, "tls.key"));
             if (stillGood(current.certificate(), ca, names, clock.instant())) {
                 return current;
             }
         }
         KeyMaterial issued = ca.issueServerCertificate("porthole-relay", names, RELAY_VALIDITY);
-        client.resource(tlsSecret(namespace, RELAY_SECRET, issued)).unlock().createOr(r -> r.update());
+        if (existing == null) {
+            client.resource(tlsSecret(namespace, RELAY_SECRET, issued)).create();
+        } else {
+            client.resource(filled(existing, issued)).update();
+        }
         log.info("issued the relay certificate secret={}/{} names={} notAfter={}", namespace, RELAY_SECRET, names,
                 issued.certificate().getNotAfter().toInstant());
         return issued;
+    }
+
+    private static boolean hasKey(Secret secret) {
+        return secret.getData() != null && secret.getData().get("tls.crt") != null && secret.getData().get("tls.key") != null;
+    }
+
+    /** {@code existing} (its metadata, labels, owner) with the key material as its data. */
+    private static Secret filled(Secret existing, KeyMaterial key) {
+        return new SecretBuilder(existing)
+                .editMetadata().addToLabels("app.kubernetes.io/managed-by", existing.getMetadata().getLabels() == null
+                        ? "porthole" : existing.getMetadata().getLabels().getOrDefault("app.kubernetes.io/managed-by", "porthole"))
+                .endMetadata()
+                .withData(Map.of("tls.crt", encode(key.certificateChainPem()), "tls.key", encode(key.privateKeyPem())))
+                .build();
     }
 
     static boolean stillGood(X509Certificate cert, CertificateAuthority ca, List<String> names, Instant now) {
@@ -98,7 +122,7 @@ public final class CaStore {
     private static Secret tlsSecret(String namespace, String name, KeyMaterial key) {
         return new SecretBuilder().withNewMetadata().withName(name).withNamespace(namespace)
                 .addToLabels("app.kubernetes.io/managed-by", "porthole").endMetadata()
-                .withType("kubernetes.io/tls")
+                .withType("Opaque") // the chart pre-creates these Secrets empty, which kubernetes.io/tls forbids
                 .withData(Map.of("tls.crt", encode(key.certificateChainPem()), "tls.key", encode(key.privateKeyPem())))
                 .build();
     }
