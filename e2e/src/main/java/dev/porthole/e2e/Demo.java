@@ -38,6 +38,8 @@ public final class Demo {
     }
 
     public static void main(String[] args) throws Exception {
+        // before any logger exists: the relay and agent jars carry their own logback.xml for standalone use
+        System.setProperty("logback.configurationFile", "porthole-demo-logback.xml");
         Path work = Path.of("e2e", "target", "demo").toAbsolutePath();
         say("starting a local Kubernetes control plane, the pod runner and the Porthole operator ...");
         try (LocalPorthole sys = LocalPorthole.start(work)) {

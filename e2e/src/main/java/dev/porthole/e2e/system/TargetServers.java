@@ -26,6 +26,7 @@ public final class TargetServers {
         requireBinary(PG_BIN.resolve("initdb"));
         Path data = dir.resolve("pgdata");
         try {
+            deleteTree(data); // a throw-away target: a data directory left by an earlier run starts afresh
             Files.createDirectories(dir);
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
             run(List.of("chown", "postgres:postgres", dir.toString()), Duration.ofSeconds(10));
@@ -89,6 +90,17 @@ public final class TargetServers {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
+        }
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (var paths = Files.walk(root)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
         }
     }
 
