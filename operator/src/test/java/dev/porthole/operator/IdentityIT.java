@@ -312,6 +312,32 @@ class IdentityIT {
     }
 
     @Test
+    @DisplayName("a Public forward admits clients only from its sourceRanges")
+    void publicForwardChecksSourceRanges(TestNamespace ns) throws Exception {
+        // given: a policy that allows Public here, and a forward open to 203.0.113.0/24 only
+        var policy = new dev.porthole.api.v1alpha1.PortForwardPolicy();
+        policy.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName("public-" + ns.name()).build());
+        var spec = new dev.porthole.api.v1alpha1.PortForwardPolicySpec();
+        spec.setNamespaces(List.of(ns.name()));
+        spec.setAllowedBindScopes(List.of(dev.porthole.api.v1alpha1.BindScope.Loopback, dev.porthole.api.v1alpha1.BindScope.Public));
+        policy.setSpec(spec);
+        admin.resource(policy).create();
+        try {
+            activeForward(ns, "open", Audience.users("alice"), "10m", null, null, pf -> {
+                pf.getSpec().setBindScope(dev.porthole.api.v1alpha1.BindScope.Public);
+                pf.getSpec().setSourceRanges(List.of("203.0.113.0/24"));
+            });
+
+            // when / then: this machine's 127.0.0.1 is not in the range
+            assertThatThrownBy(() -> connect(cluster.clientFor(Identity.ALICE), ns.name() + "/open"))
+                    .isInstanceOf(ForwarderException.class)
+                    .hasMessageContaining("client address 127.0.0.1 is outside the sourceRanges of forward " + ns.name() + "/open");
+        } finally {
+            admin.resource(policy).delete();
+        }
+    }
+
+    @Test
     @DisplayName("a user cannot approve her own certificate request; only the operator's signer rights can")
     void userCannotApproveOwnRequest(TestNamespace ns) {
         // given
@@ -346,6 +372,11 @@ class IdentityIT {
 
     private void activeForward(TestNamespace ns, String name, Audience audience, String ttl, String podName, Integer maxSessions)
             throws IOException {
+        activeForward(ns, name, audience, ttl, podName, maxSessions, pf -> { });
+    }
+
+    private void activeForward(TestNamespace ns, String name, Audience audience, String ttl, String podName, Integer maxSessions,
+                               java.util.function.Consumer<PortForward> customize) throws IOException {
         EchoServer echo = new EchoServer();
         toClose.add(echo);
         String pod = podName == null ? "db-0" : podName;
@@ -353,6 +384,7 @@ class IdentityIT {
         PortForward pf = Forwards.toPod(ns.name(), name, pod, echo.port(), ttl);
         pf.getSpec().setAudience(audience);
         pf.getSpec().setMaxSessions(maxSessions);
+        customize.accept(pf);
         admin.resource(pf).create();
         await().atMost(Duration.ofSeconds(20)).until(() -> get(ns, name), f -> f.getStatus() != null && f.getStatus().getPhase() == Phase.Active);
         Agent agent = PodAgent.start(admin, ns.name(), pod);

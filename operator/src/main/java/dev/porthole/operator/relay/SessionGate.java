@@ -17,7 +17,8 @@ import java.util.function.Function;
 /**
  * The relay's per-session check, made on the forward as it is now (the certificate's chain, forward and
  * validity were already checked by the relay): the forward exists and is Active, has not expired, the
- * identity is still in its audience, and {@code maxSessions} is not reached.
+ * identity is still in its audience, a Public forward is reached from inside its {@code sourceRanges},
+ * and {@code maxSessions} is not reached.
  */
 public final class SessionGate implements SessionAuthorizer {
     private final Function<String, Optional<PortForward>> forwards;
@@ -50,6 +51,12 @@ public final class SessionGate implements SessionAuthorizer {
         }
         if (!pf.getSpec().getAudience().admits(identity.username(), identity.groups())) {
             return Decision.deny(identity.username() + " is not in the audience of forward " + forward);
+        }
+        if (pf.getSpec().effectiveBindScope() == dev.porthole.api.v1alpha1.BindScope.Public
+                && pf.getSpec().getSourceRanges() != null
+                && !SourceRanges.contains(pf.getSpec().getSourceRanges(), clientAddress.getAddress())) {
+            return Decision.deny("client address " + clientAddress.getAddress().getHostAddress()
+                    + " is outside the sourceRanges of forward " + forward);
         }
         int max = pf.getSpec().getMaxSessions() != null ? pf.getSpec().getMaxSessions() : EffectivePolicy.DEFAULTS.maxSessions();
         if (activity.activeSessions(forward) >= max) {
