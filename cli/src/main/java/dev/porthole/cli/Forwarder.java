@@ -48,6 +48,8 @@ public final class Forwarder implements AutoCloseable {
 
     private final ForwarderConfig config;
     private final Consumer<String> events;
+    private final io.netty.channel.group.ChannelGroup locals =
+            new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
     private final EventLoopGroup group = TunnelPipeline.eventLoops(2, "porthole-cli");
     private final CompletableFuture<Termination> termination = new CompletableFuture<>();
     private SslContext tls;
@@ -166,6 +168,7 @@ public final class Forwarder implements AutoCloseable {
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
             Channel local = ctx.channel();
+            locals.add(local);
             ClientHandshake handshake = new ClientHandshake(hello(Role.CLIENT_SESSION));
             Channel relay = dial(local.eventLoop(), handshake).channel();
             local.closeFuture().addListener(f -> {
@@ -225,6 +228,9 @@ public final class Forwarder implements AutoCloseable {
         if (server != null) {
             server.close();
         }
+        // close every local connection now, whatever their streams are doing: a stopping event loop may
+        // no longer run the tasks that would close them one by one
+        locals.close();
         if (watch != null) {
             watch.close();
         }
