@@ -4,7 +4,10 @@ import java.util.BitSet;
 
 /**
  * Pod addresses in 10.244.0.0/16: the gateway (the host end of the bridge) is 10.244.0.1, pods get
- * 10.244.0.2 up to 10.244.255.254, lowest free first; released addresses are reused.
+ * 10.244.0.2 up to 10.244.255.254, handed out in turn and reused only after the whole range went
+ * round. Reusing a just-released address at once let a new pod take an address while the host's
+ * neighbour table still held the old pod's MAC for it, so replies to the new pod went nowhere for
+ * tens of seconds (seen as relay connections timing out).
  */
 final class IpPool {
     static final String GATEWAY = "10.244.0.1";
@@ -13,13 +16,18 @@ final class IpPool {
     private static final int LAST = 65_534;
 
     private final BitSet used = new BitSet(LAST + 1);
+    private int last = FIRST - 1;
 
     synchronized String allocate() {
-        int next = used.nextClearBit(FIRST);
+        int next = used.nextClearBit(last + 1);
+        if (next > LAST) {
+            next = used.nextClearBit(FIRST);
+        }
         if (next > LAST) {
             throw new IllegalStateException("no free pod address left in 10.244.0.0/16");
         }
         used.set(next);
+        last = next;
         return address(next);
     }
 

@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 class IpPoolTest {
 
     @Test
-    @DisplayName("hands out pod addresses from 10.244.0.2 on, never the gateway, and reuses released ones lowest first")
+    @DisplayName("hands out pod addresses from 10.244.0.2 on, never the gateway, and does not reuse a released one at once")
     void allocatesAndReuses() {
         // given
         IpPool pool = new IpPool();
@@ -22,8 +22,26 @@ class IpPoolTest {
         // then
         assertThat(first).isEqualTo("10.244.0.2");
         assertThat(second).isEqualTo("10.244.0.3");
-        assertThat(third).isEqualTo("10.244.0.2");
+        assertThat(third).isEqualTo("10.244.0.4");
         assertThat(pool.inUse()).isEqualTo(2);
+    }
+
+    @Test
+    @DisplayName("reuses released addresses once the range has gone round")
+    void wrapsAround() {
+        // given
+        IpPool pool = new IpPool();
+        String first = pool.allocate();
+        for (int i = 0; i < 65_532; i++) {
+            pool.allocate();
+        }
+        pool.release(first);
+
+        // when
+        String again = pool.allocate();
+
+        // then
+        assertThat(again).isEqualTo(first);
     }
 
     @Test
