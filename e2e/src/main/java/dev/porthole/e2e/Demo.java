@@ -19,8 +19,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalTime;
 import java.time.format.DateTimeFormatter;
-import java.util.List;
-import java.util.Map;
 import java.util.function.Supplier;
 
 /**
@@ -89,14 +87,12 @@ public final class Demo {
                 ManagedProcess cli = sys.connect(Identity.ALICE, "shop/orders-db-debug", local);
                 System.out.print(indent(cli.awaitOutput(out -> out.contains("Forwarding"), Duration.ofSeconds(60))));
                 say("alice: psql -h 127.0.0.1 -p %d -U postgres -d app -c 'SELECT * FROM orders'", local);
-                System.out.print(indent(TargetServers.run(List.of("/usr/bin/psql", "-h", "127.0.0.1", "-p", Integer.toString(local),
-                        "-U", "postgres", "-d", "app", "-c", "SELECT * FROM orders"), Duration.ofSeconds(30))));
+                System.out.print(indent(TargetServers.run(TargetServers.psql(local, "-c", "SELECT * FROM orders"),
+                        Duration.ofSeconds(30))));
 
                 Instant expiresAt = Instant.parse(pf.getStatus().getExpiresAt());
                 say("alice starts a long query; the forward expires at %s ...", expiresAt);
-                ManagedProcess live = ManagedProcess.start("psql-live", List.of("/usr/bin/psql", "-h", "127.0.0.1", "-p",
-                        Integer.toString(local), "-U", "postgres", "-d", "app", "-c", "SELECT pg_sleep(600)"), Map.of(),
-                        work.resolve("logs"));
+                ManagedProcess live = TargetServers.psqlSession("psql-live", local, "SELECT pg_sleep(600)", work.resolve("logs"));
                 live.awaitExit(Duration.ofSeconds(120));
                 say("the live psql session was cut %d ms after expiresAt: %s", Duration.between(expiresAt, Instant.now()).toMillis(),
                         live.stderr().lines().findFirst().orElse("").trim());

@@ -71,7 +71,7 @@ public final class OperatorIdentity {
     public static void bindUser(KubernetesClient admin, String username) {
         ClusterRole role = userRole(admin);
         admin.resource(role).forceConflicts().serverSideApply();
-        admin.resource(new io.fabric8.kubernetes.api.model.rbac.ClusterRoleBindingBuilder()
+        admin.resource(new ClusterRoleBindingBuilder()
                 .withNewMetadata().withName(role.getMetadata().getName() + "-" + username).endMetadata()
                 .withNewRoleRef("rbac.authorization.k8s.io", "ClusterRole", role.getMetadata().getName())
                 .addNewSubject().withKind("User").withApiGroup("rbac.authorization.k8s.io").withName(username).endSubject()

@@ -70,6 +70,19 @@ public final class TargetServers {
         return http;
     }
 
+    /** {@code psql} against the demo database {@code app} on 127.0.0.1:{@code port} (a forward's local end). */
+    public static List<String> psql(int port, String... args) {
+        List<String> command = new java.util.ArrayList<>(List.of("/usr/bin/psql", "-h", "127.0.0.1", "-p", Integer.toString(port),
+                "-U", "postgres", "-d", "app"));
+        command.addAll(List.of(args));
+        return command;
+    }
+
+    /** A psql session left running (a live session for expiry, revocation and limits), its output in {@code logDir}. */
+    public static ManagedProcess psqlSession(String name, int port, String sql, Path logDir) {
+        return ManagedProcess.start(name, psql(port, "-c", sql), Map.of(), logDir);
+    }
+
     /** Runs a short command to completion; fails with its output when it fails. */
     public static String run(List<String> command, Duration timeout) {
         try {

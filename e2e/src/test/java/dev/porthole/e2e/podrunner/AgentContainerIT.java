@@ -28,11 +28,7 @@ class AgentContainerIT {
     void start(TestCluster cluster, TestNamespace namespace) {
         admin = cluster.admin();
         ns = namespace.name();
-        runner = new LocalPodRunner(admin, TestPods.NODE)
-                .image(TestPods.AGENT_IMAGE, ImageCommand.javaJar(TestPods.agentJar(), "-Xmx48m"))
-                .onlyNamespace(ns)
-                .network(NetworkMode.NAMESPACES)
-                .start();
+        runner = TestPods.namespacedRunner(admin, ns);
         relay = new TestRelay(runner.hostAddress());
     }
 

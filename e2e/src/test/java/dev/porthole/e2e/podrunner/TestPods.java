@@ -16,10 +16,19 @@ import java.util.Optional;
 
 /** Pods, Secrets and agent containers as the operator and users create them. */
 final class TestPods {
-    static final String AGENT_IMAGE = "ghcr.io/porthole-dev/porthole-agent:0.1.0";
+    static final String AGENT_IMAGE = dev.porthole.operator.OperatorSettings.DEFAULT_AGENT_IMAGE;
     static final String NODE = "porthole-e2e-node";
 
     private TestPods() {
+    }
+
+    /** A started runner for {@code namespace} only, with network namespaces and the agent image registered. */
+    static LocalPodRunner namespacedRunner(KubernetesClient admin, String namespace) {
+        return new LocalPodRunner(admin, NODE)
+                .image(AGENT_IMAGE, ImageCommand.javaJar(agentJar(), "-Xmx48m"))
+                .onlyNamespace(namespace)
+                .network(NetworkMode.NAMESPACES)
+                .start();
     }
 
     static Path agentJar() {

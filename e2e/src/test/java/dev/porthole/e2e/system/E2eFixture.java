@@ -100,8 +100,7 @@ final class E2eFixture {
     }
 
     static String psql(int port, String sql) {
-        return TargetServers.run(List.of("/usr/bin/psql", "-h", "127.0.0.1", "-p", Integer.toString(port), "-U", "postgres",
-                "-d", "app", "-At", "-v", "ON_ERROR_STOP=1", "-c", sql), Duration.ofSeconds(30)).trim();
+        return TargetServers.run(TargetServers.psql(port, "-At", "-v", "ON_ERROR_STOP=1", "-c", sql), Duration.ofSeconds(30)).trim();
     }
 
     static List<Event> events(LocalPorthole sys, TestNamespace ns, String forward) {

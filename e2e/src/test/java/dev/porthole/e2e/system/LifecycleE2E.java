@@ -20,7 +20,6 @@ import dev.porthole.testcluster.TestNamespace;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -47,9 +46,7 @@ class LifecycleE2E {
             ManagedProcess cli = connected(sys, Identity.ALICE, ns, "brief", local);
 
             // when: a session that would run for a minute
-            ManagedProcess longQuery = ManagedProcess.start("psql-long", List.of("/usr/bin/psql", "-h", "127.0.0.1", "-p",
-                    Integer.toString(local), "-U", "postgres", "-d", "app", "-c", "SELECT pg_sleep(60)"), java.util.Map.of(),
-                    sys.workDir().resolve("logs"));
+            ManagedProcess longQuery = TargetServers.psqlSession("psql-long", local, "SELECT pg_sleep(60)", sys.workDir().resolve("logs"));
             int psqlExit = longQuery.awaitExit(Duration.ofSeconds(40));
             Instant ended = Instant.now();
 
@@ -73,9 +70,7 @@ class LifecycleE2E {
             activeForward(sys, ns, "revoke-me", "db-0", 15432, "10m", null);
             int local = LocalPorthole.freePort();
             ManagedProcess cli = connected(sys, Identity.ALICE, ns, "revoke-me", local);
-            ManagedProcess longQuery = ManagedProcess.start("psql-long", List.of("/usr/bin/psql", "-h", "127.0.0.1", "-p",
-                    Integer.toString(local), "-U", "postgres", "-d", "app", "-c", "SELECT pg_sleep(60)"), java.util.Map.of(),
-                    sys.workDir().resolve("logs"));
+            ManagedProcess longQuery = TargetServers.psqlSession("psql-long", local, "SELECT pg_sleep(60)", sys.workDir().resolve("logs"));
             await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
                     assertThat(E2eFixture.events(sys, ns, "revoke-me")).anySatisfy(e -> assertThat(e.getReason()).isEqualTo("SessionOpened")));
 
@@ -119,16 +114,12 @@ class LifecycleE2E {
             activeForward(sys, ns, "one-at-a-time", "db-0", 15432, "10m", "  maxSessions: 1\n");
             int local = LocalPorthole.freePort();
             connected(sys, Identity.ALICE, ns, "one-at-a-time", local);
-            ManagedProcess first = ManagedProcess.start("psql-first", List.of("/usr/bin/psql", "-h", "127.0.0.1", "-p",
-                    Integer.toString(local), "-U", "postgres", "-d", "app", "-c", "SELECT pg_sleep(20)"), java.util.Map.of(),
-                    sys.workDir().resolve("logs"));
+            ManagedProcess first = TargetServers.psqlSession("psql-first", local, "SELECT pg_sleep(20)", sys.workDir().resolve("logs"));
             await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
                     assertThat(E2eFixture.events(sys, ns, "one-at-a-time")).anySatisfy(e -> assertThat(e.getReason()).isEqualTo("SessionOpened")));
 
             // when
-            ManagedProcess second = ManagedProcess.start("psql-second", List.of("/usr/bin/psql", "-h", "127.0.0.1", "-p",
-                    Integer.toString(local), "-U", "postgres", "-d", "app", "-c", "SELECT 1"), java.util.Map.of(),
-                    sys.workDir().resolve("logs"));
+            ManagedProcess second = TargetServers.psqlSession("psql-second", local, "SELECT 1", sys.workDir().resolve("logs"));
 
             // then
             assertThat(second.awaitExit(Duration.ofSeconds(20))).isNotZero();

@@ -219,13 +219,13 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
 
     @Override
     public DeleteControl cleanup(PortForward pf, Context<PortForward> context) {
-        boolean expired = !clock.instant().isBefore(Expiry.of(pf));
-        if (expired) {
+        Instant expiresAt = Expiry.of(pf);
+        if (!clock.instant().isBefore(expiresAt)) {
             relay.closeForward(pf.qualifiedName(), "expired");
         } else {
             relay.closeForward(pf.qualifiedName(), "revoked");
             audit.record(pf, AuditReason.Revoked, "forward deleted before its expiry; sessions closed",
-                    Map.of("expiresAt", Expiry.of(pf).toString()));
+                    Map.of("expiresAt", expiresAt.toString()));
         }
         return DeleteControl.defaultDelete();
     }
