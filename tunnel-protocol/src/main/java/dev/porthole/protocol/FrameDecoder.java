@@ -15,6 +15,12 @@ public final class FrameDecoder extends ByteToMessageDecoder {
 
     private boolean failed;
 
+    public FrameDecoder() {
+        // A 64 KiB DATA frame nearly always spans two decrypted reads. Merging them would copy every byte
+        // once more; a composite cumulation hands the payload on as slices of the reads instead.
+        setCumulator(COMPOSITE_CUMULATOR);
+    }
+
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         if (failed) {

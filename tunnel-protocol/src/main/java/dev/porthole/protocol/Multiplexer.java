@@ -60,9 +60,13 @@ public final class Multiplexer {
             }
         }
 
-        /** Most bytes one stream may queue for sending: a peer window of data plus one socket read. */
+        /**
+         * Most bytes one stream may queue for sending; more is a bug and resets the stream. The relay queues at
+         * most one window (credit goes back only once written); a socket splice at most its read-ahead plus one
+         * socket read ({@link Protocol#MAX_SOCKET_READ}).
+         */
         long maxPending() {
-            return 2L * localWindow + 128 * 1024;
+            return 2L * localWindow + 2L * Protocol.MAX_SOCKET_READ;
         }
     }
 

@@ -15,6 +15,11 @@ public final class Protocol {
      * cost less per byte; TLS cuts them into 16 KiB records anyway).
      */
     public static final int MAX_DATA_PAYLOAD = MAX_PAYLOAD;
+    /**
+     * Largest single read from a plain socket (a client's local connection, a target): large reads mean fewer
+     * system calls; a stream cuts them into DATA frames of {@link #MAX_DATA_PAYLOAD}. Not a wire constant.
+     */
+    public static final int MAX_SOCKET_READ = 256 * 1024;
     /** Smallest per-stream window a peer may announce. */
     public static final int MIN_WINDOW = 32 * 1024;
     /** Longest string field (forward, token, reason) in bytes. */

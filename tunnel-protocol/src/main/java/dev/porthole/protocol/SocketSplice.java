@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  * The socket runs with AUTO_READ off and half-closure allowed: a chunk is read and handed to the stream,
  * and the next is read while the stream {@linkplain Stream#wantsData() wants more} (a bounded read-ahead),
  * else once a queued chunk has been written to the tunnel connection. Data from the stream is written to
- * the socket (one 64 KiB frame per write) and its credit returned once the write completed. EOF from the socket
+ * the socket and flushed once per event-loop turn (so several frames go out in one system call under load);
+ * its credit is returned once the write completed. EOF from the socket
  * becomes CLOSE, CLOSE from the peer shuts the socket's output, the socket closes when both are done;
  * a reset closes it at once. Either side may arrive first: the splice starts when it has both.
  * Must be on the same event loop as the stream's connection.
@@ -36,11 +37,12 @@ public final class SocketSplice extends ChannelInboundHandlerAdapter implements 
     }
 
     /**
-     * Receive buffers of spliced sockets: start at 16 KiB, grow to 64 KiB while reads fill them. Larger reads
-     * mean fewer, larger DATA frames; 64 KiB is one frame and bounds what one read adds to a stream's queue.
+     * Receive buffers of spliced sockets: start at 16 KiB, grow to {@link Protocol#MAX_SOCKET_READ} while reads
+     * fill them. Larger reads mean fewer system calls; the stream cuts them into 64 KiB DATA frames, and the
+     * read size bounds what one read adds to a stream's queue.
      */
     public static final RecvByteBufAllocator RECV_ALLOCATOR = new AdaptiveRecvByteBufAllocator(512, 16 * 1024,
-            Protocol.MAX_DATA_PAYLOAD);
+            Protocol.MAX_SOCKET_READ);
 
     private final EndListener endListener;
     private final ArrayDeque<ByteBuf> early = new ArrayDeque<>();
@@ -51,6 +53,7 @@ public final class SocketSplice extends ChannelInboundHandlerAdapter implements 
     private boolean ended;
     private long bytesFromSocket;
     private long bytesToSocket;
+    private boolean flushScheduled;
 
     public SocketSplice(EndListener endListener) {
         this.endListener = endListener;
@@ -190,12 +193,22 @@ public final class SocketSplice extends ChannelInboundHandlerAdapter implements 
     private void writeToSocket(ByteBuf data) {
         int bytes = data.readableBytes();
         bytesToSocket += bytes;
-        socket.writeAndFlush(data).addListener(f -> {
+        socket.write(data).addListener(f -> {
             if (f.isSuccess()) {
                 stream.consumed(bytes);
             }
         });
+        if (!flushScheduled) {
+            flushScheduled = true;
+            socket.eventLoop().execute(flushSocket);
+        }
     }
+
+    /** One flush for everything written to the socket in this event-loop turn. */
+    private final Runnable flushSocket = () -> {
+        flushScheduled = false;
+        socket.flush();
+    };
 
     private void shutdownSocketOutput() {
         socket.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {

@@ -40,8 +40,8 @@ public final class Stream {
         this.sendWindow = new SendWindow(sendWindow);
         this.receiveWindow = new ReceiveWindow(receiveWindow);
         this.maxPending = maxPending;
-        // Room for one more socket read (at most 64 KiB) above the read-ahead stays within maxPending.
-        this.readAhead = Math.min(Math.min(sendWindow, READ_AHEAD), maxPending - 2L * Protocol.MAX_DATA_PAYLOAD);
+        // Room for one more socket read (at most MAX_SOCKET_READ) above the read-ahead stays within maxPending.
+        this.readAhead = Math.min(Math.min(sendWindow, READ_AHEAD), maxPending - Protocol.MAX_SOCKET_READ);
     }
 
     /** Most bytes a socket queues on a stream ahead of the peer's window before it stops reading. */

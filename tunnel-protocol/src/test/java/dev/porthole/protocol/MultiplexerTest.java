@@ -157,6 +157,31 @@ class MultiplexerTest {
         channel.finishAndReleaseAll();
     }
 
+    @Test
+    @DisplayName("with the smallest windows, a socket reading as much as it may never overruns a stream's queue")
+    void largestSocketReadsFitTheQueueBoundAtTheSmallestWindow() {
+        // given: both sides announce the protocol's smallest window
+        EmbeddedChannel channel = new EmbeddedChannel();
+        Multiplexer.Settings settings = new Multiplexer.Settings(Protocol.MIN_WINDOW, 8, "test", EndReason.AGENT_LOST);
+        Multiplexer mux = new Multiplexer(channel, settings, Protocol.MIN_WINDOW, null, (reason, message) -> { });
+        channel.pipeline().addLast(new MuxHandler(mux));
+        Stream stream = mux.openStream(recorder);
+        // when: a splice reads full-size socket buffers while the stream wants data, and the peer grants credit
+        long written = 0;
+        for (int round = 0; round < 50; round++) {
+            while (stream.wantsData()) {
+                stream.write(Unpooled.wrappedBuffer(new byte[Protocol.MAX_SOCKET_READ]), null);
+                written += Protocol.MAX_SOCKET_READ;
+            }
+            sentDataBytes(channel);
+            mux.onFrame(new Frame.WindowUpdate(stream.id(), Protocol.MIN_WINDOW));
+        }
+        // then: the stream was never reset for queueing too much, and all that was granted was sent
+        assertThat(stream.isTerminated()).isFalse();
+        assertThat(written).isGreaterThan(Protocol.MAX_SOCKET_READ);
+        assertThat(stream.bufferedBytes()).isLessThanOrEqualTo(settings.maxPending());
+    }
+
     private static long sentDataBytes(EmbeddedChannel channel) {
         long bytes = 0;
         Object out;
