@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # One-command benchmark: raw loopback vs socat vs ssh -L (aes128-gcm) vs Porthole (CLI -> relay -> agent).
-# Prints one Markdown table. BENCH_BYTES (default 1 GiB) sets the bulk transfer size.
+# Prints one Markdown table. BENCH_BYTES (default 1 GiB) sets the bulk transfer size; every path is first warmed
+# up with BENCH_WARMUP bytes as one and as 8 streams (the JVMs' JIT compilers finish before anything is measured),
+# then measured BENCH_REPS times; the table shows medians and CPU per run.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=$ROOT/bench/target
 BYTES=${BENCH_BYTES:-1073741824}
 PINGS=${BENCH_PINGS:-1000}
-WARMUP=${BENCH_WARMUP:-134217728}   # bytes sent once through every path before it is measured (JIT, pools, TCP)
+WARMUP=${BENCH_WARMUP:-1073741824}  # bytes sent through every path, as 1 and as 8 streams, before it is measured
+REPS=${BENCH_REPS:-3}
 PATHS=${BENCH_PATHS:-raw socat ssh porthole porthole-jdk-cli}
 # Relay: C2 (a long-running server), small heap and native areas. Agent: the flags the operator injects
 # (dev.porthole.sidecar.AgentJvm.JAVA_TOOL_OPTIONS). CLI: the flags of cli/kubectl-porthole; the JDK-TLS CLI
@@ -28,7 +31,10 @@ fi
 javac -d "$OUT/classes" "$ROOT/bench/Bench.java"
 bench() { java -Xmx256m -cp "$OUT/classes" Bench "$@"; }
 wait_port() { for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; exit 1; }
-cpu_ticks() { local t=0; for p in "$@"; do [[ -r /proc/$p/stat ]] && t=$((t + $(awk '{print $14+$15+$16+$17}' /proc/$p/stat))); done; echo $t; }
+# user and system CPU ticks of processes, their reaped children included
+cpu_ticks() { local u=0 s=0; for p in "$@"; do [[ -r /proc/$p/stat ]] || continue
+  read -r a b < <(awk '{print $14+$16, $15+$17}' /proc/$p/stat); u=$((u + a)); s=$((s + b)); done; echo "$u $s"; }
+median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}'; }
 descendants() { local out=$1; for c in $(pgrep -P "$1" || true); do out="$out $(descendants "$c")"; done; echo "$out"; }
 kb() { awk -v k="$2" '$1==k":" {print $2}' /proc/$1/status; }
 
@@ -83,16 +89,22 @@ declare -A ROW
 measure() { # name port pids...
   local name=$1 port=$2; shift 2
   [[ " $PATHS " == *" $name "* ]] || return 0
-  [[ $WARMUP -gt 0 ]] && bench send "$port" "$WARMUP" 8 >/dev/null
-  local before; before=$(cpu_ticks "$@")
-  local one eight rtt
-  one=$(bench send "$port" "$BYTES" 1)
-  eight=$(bench send "$port" "$BYTES" 8)
+  if [[ $WARMUP -gt 0 ]]; then bench send "$port" "$WARMUP" 8 >/dev/null; bench send "$port" "$WARMUP" 1 >/dev/null; fi
+  local u0 s0 u1 s1 ones=() eights=() rtt
+  read -r u0 s0 < <(cpu_ticks "$@")
+  for _ in $(seq 1 "$REPS"); do
+    ones+=("$(bench send "$port" "$BYTES" 1)")
+    eights+=("$(bench send "$port" "$BYTES" 8)")
+  done
+  read -r u1 s1 < <(cpu_ticks "$@")
   rtt=$(bench rtt "$port" "$PINGS" 64)
-  local after; after=$(cpu_ticks "$@")
-  local cpu; cpu=$(awk -v a="$after" -v b="$before" -v t="$TICK" 'BEGIN{printf "%.1f", (a-b)/t}')
-  ROW[$name]="$one|$eight|${rtt% *}|${rtt#* }|$cpu"
-  echo "measured $name: 1 stream $one MB/s, 8 streams $eight MB/s, rtt p50/p99 ${rtt% *}/${rtt#* } us, cpu $cpu s" >&2
+  local one eight user sys
+  one=$(median "${ones[@]}"); eight=$(median "${eights[@]}")
+  user=$(awk -v a="$u1" -v b="$u0" -v t="$TICK" -v r="$REPS" 'BEGIN{printf "%.2f", (a-b)/t/r}')
+  sys=$(awk -v a="$s1" -v b="$s0" -v t="$TICK" -v r="$REPS" 'BEGIN{printf "%.2f", (a-b)/t/r}')
+  ROW[$name]="$one|$eight|${rtt% *}|${rtt#* }|$user|$sys"
+  echo "measured $name: 1 stream ${ones[*]} MB/s, 8 streams ${eights[*]} MB/s, rtt p50/p99 ${rtt% *}/${rtt#* } us," \
+    "cpu per run user $user s sys $sys s" >&2
 }
 measure raw $SERVER
 measure socat $SOCAT $SOCAT_PID
@@ -110,18 +122,20 @@ RELAY_HWM=$(( $(kb $RELAY_PID VmHWM) / 1024 )); AGENT_HWM=$(( $(kb $AGENT_PID Vm
 TLS=$(grep -o 'tls=[A-Z]*' "$P/relay.log" | head -1)
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b>0) printf "%.2f", a/b; else print "n/a" }'; }
-IFS='|' read -r s1 s8 sp50 sp99 scpu <<< "${ROW[ssh]:-0|0|0|0|0}"
-IFS='|' read -r p1 p8 pp50 pp99 pcpu <<< "${ROW[porthole]:-0|0|0|0|0}"
-IFS='|' read -r r1 r8 rp50 rp99 rcpu <<< "${ROW[raw]:-0|0|0|0|0}"
+IFS='|' read -r s1 s8 sp50 sp99 su ss <<< "${ROW[ssh]:-0|0|0|0|0|0}"
+IFS='|' read -r p1 p8 pp50 pp99 pu ps <<< "${ROW[porthole]:-0|0|0|0|0|0}"
+IFS='|' read -r r1 r8 rp50 rp99 ru rs <<< "${ROW[raw]:-0|0|0|0|0|0}"
 echo
-echo "Bulk: $((BYTES / 1048576)) MiB per run; RTT: $PINGS x 64-byte ping-pong; CPU: path processes (not load generator) for both bulk runs + RTT; $(nproc) cores; relay/agent $TLS"
+echo "Bulk: $((BYTES / 1048576)) MiB per run, median of $REPS runs after a $((WARMUP / 1048576)) MiB warm-up as 1 and as 8 streams;" \
+  "RTT: $PINGS x 64-byte ping-pong; CPU: user and system seconds of the path's processes (not the load generator)" \
+  "per run of 1 + 8 streams; $(nproc) cores; relay/agent $TLS"
 echo
-echo "| path | 1 stream MB/s | 8 streams MB/s | RTT p50 µs | RTT p99 µs | CPU s |"
-echo "|---|---:|---:|---:|---:|---:|"
+echo "| path | 1 stream MB/s | 8 streams MB/s | RTT p50 µs | RTT p99 µs | CPU user s | CPU sys s |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
 for n in raw socat ssh porthole porthole-jdk-cli; do
   [[ -n ${ROW[$n]:-} ]] || continue
-  IFS='|' read -r a b c d e <<< "${ROW[$n]}"
-  echo "| $n | $a | $b | $c | $d | $e |"
+  IFS='|' read -r a b c d e f <<< "${ROW[$n]}"
+  echo "| $n | $a | $b | $c | $d | $e | $f |"
 done
 echo
 echo "| Porthole memory | MiB |"
