@@ -102,8 +102,8 @@ public final class TunnelPipeline {
 
     /**
      * Moves a connection (TLS handshake done, nothing in flight) onto {@code loop}: deregisters it from its
-     * event loop, registers it with {@code loop}, and renews its keepalive timer there (a timer cannot move
-     * with it). The returned future completes on {@code loop}; on failure the connection is closed. The
+     * event loop, registers it with {@code loop}, and renews its keepalive timer and flush consolidation there
+     * (a timer or a scheduled flush cannot move with it). The returned future completes on {@code loop}; on failure the connection is closed. The
      * relay uses it to put a client session on the event loop of the agent connection it is spliced to, so
      * that frames and credit pass between the two without a cross-thread task per frame.
      */
@@ -115,6 +115,11 @@ public final class TunnelPipeline {
         ChannelPipeline pipeline = channel.pipeline();
         if (pipeline.get(IDLE) != null) {
             pipeline.remove(IDLE);
+        }
+        // A consolidated flush may be scheduled on the old loop; removing the handler flushes it now, and the
+        // handler comes back on the new loop with no state shared between the two threads.
+        if (pipeline.get(FLUSHES) != null) {
+            pipeline.remove(FLUSHES);
         }
         channel.deregister().addListener(deregistered -> {
             if (!deregistered.isSuccess()) {
@@ -130,6 +135,9 @@ public final class TunnelPipeline {
                 }
                 if (pipeline.get(TLS) != null) {
                     pipeline.addAfter(TLS, IDLE, new IdleStateHandler(keepAlive.toMillis(), 0, 0, TimeUnit.MILLISECONDS));
+                }
+                if (pipeline.get(ENCODER) != null) {
+                    pipeline.addAfter(ENCODER, FLUSHES, new FlushConsolidationHandler(MERGED_FLUSHES, true));
                 }
                 moved.trySuccess(null);
             });
