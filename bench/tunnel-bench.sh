@@ -7,16 +7,16 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=$ROOT/bench/target
 BYTES=${BENCH_BYTES:-1073741824}
-PINGS=${BENCH_PINGS:-1000}
+PINGS=${BENCH_PINGS:-2000}
+RTT_ROUNDS=${BENCH_RTT_ROUNDS:-5}  # RTT rounds over all paths in turn, so that machine noise hits every path alike
 WARMUP=${BENCH_WARMUP:-1073741824}  # bytes sent through every path, as 1 and as 8 streams, before it is measured
 REPS=${BENCH_REPS:-3}
 PATHS=${BENCH_PATHS:-raw socat ssh porthole porthole-jdk-cli}
 # Relay: C2 (a long-running server), small heap and native areas. Agent: the flags the operator injects
-# (dev.porthole.sidecar.AgentJvm.JAVA_TOOL_OPTIONS). CLI: the flags of cli/kubectl-porthole; the JDK-TLS CLI
-# keeps C2, which JDK AES-GCM needs.
+# (dev.porthole.sidecar.AgentJvm.JAVA_TOOL_OPTIONS). CLI: the flags of cli/kubectl-porthole, for both CLIs.
 RELAY_OPTS=${RELAY_OPTS:--Xms16m -Xmx64m -Xss256k -XX:MaxMetaspaceSize=64m -XX:ReservedCodeCacheSize=48m -XX:MaxDirectMemorySize=96m -XX:+UseSerialGC -Dio.netty.allocator.type=pooled -Dio.netty.allocator.numDirectArenas=1 -Dio.netty.allocator.numHeapArenas=1}
-AGENT_OPTS=${AGENT_OPTS:--XX:TieredStopAtLevel=1 -Xms8m -Xmx32m -XX:+UseSerialGC -Xss256k -XX:MaxMetaspaceSize=48m -XX:ReservedCodeCacheSize=16m -XX:MaxDirectMemorySize=64m -Dio.netty.allocator.type=pooled -Dio.netty.allocator.numDirectArenas=1 -Dio.netty.allocator.numHeapArenas=1}
-CLI_OPTS=${CLI_OPTS:--Xmx64m -Xss256k -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Dio.netty.allocator.type=pooled}
+AGENT_OPTS=${AGENT_OPTS:--XX:-TieredCompilation -Xms8m -Xmx32m -XX:+UseSerialGC -Xss256k -XX:MaxMetaspaceSize=48m -XX:ReservedCodeCacheSize=24m -XX:MaxDirectMemorySize=64m -Dio.netty.allocator.type=pooled -Dio.netty.allocator.numDirectArenas=1 -Dio.netty.allocator.numHeapArenas=1}
+CLI_OPTS=${CLI_OPTS:--XX:-TieredCompilation -Xmx64m -Xss256k -XX:+UseSerialGC -Dio.netty.allocator.type=pooled}
 CLI_JDK_OPTS=${CLI_JDK_OPTS:--Xmx128m -XX:+UseSerialGC -Dio.netty.allocator.type=pooled}
 SERVER=21000 SOCAT=21001 SSHL=21002 PORTHOLE=21003 PORTHOLE_JDK=21004 SSHD=21022 RELAY_A=21443 RELAY_C=21444
 mkdir -p "$OUT"
@@ -85,26 +85,42 @@ PORT=$PORTHOLE connect $CLI_OPTS > "$P/cli.log" 2>&1 & CLI_PID=$!; PIDS+=($CLI_P
 PORT=$PORTHOLE_JDK connect $CLI_JDK_OPTS -Dporthole.tls.provider=jdk > "$P/cli-jdk.log" 2>&1 & CLI_JDK_PID=$!; PIDS+=($CLI_JDK_PID); wait_port $PORTHOLE_JDK
 
 TICK=$(getconf CLK_TCK)
-declare -A ROW
+declare -A ROW PORT_OF RTT50 RTT99
 measure() { # name port pids...
   local name=$1 port=$2; shift 2
   [[ " $PATHS " == *" $name "* ]] || return 0
   if [[ $WARMUP -gt 0 ]]; then bench send "$port" "$WARMUP" 8 >/dev/null; bench send "$port" "$WARMUP" 1 >/dev/null; fi
-  local u0 s0 u1 s1 ones=() eights=() rtt
+  local u0 s0 u1 s1 ones=() eights=()
+  PORT_OF[$name]=$port
   read -r u0 s0 < <(cpu_ticks "$@")
   for _ in $(seq 1 "$REPS"); do
     ones+=("$(bench send "$port" "$BYTES" 1)")
     eights+=("$(bench send "$port" "$BYTES" 8)")
   done
   read -r u1 s1 < <(cpu_ticks "$@")
-  rtt=$(bench rtt "$port" "$PINGS" 64)
   local one eight user sys
   one=$(median "${ones[@]}"); eight=$(median "${eights[@]}")
   user=$(awk -v a="$u1" -v b="$u0" -v t="$TICK" -v r="$REPS" 'BEGIN{printf "%.2f", (a-b)/t/r}')
   sys=$(awk -v a="$s1" -v b="$s0" -v t="$TICK" -v r="$REPS" 'BEGIN{printf "%.2f", (a-b)/t/r}')
-  ROW[$name]="$one|$eight|${rtt% *}|${rtt#* }|$user|$sys"
-  echo "measured $name: 1 stream ${ones[*]} MB/s, 8 streams ${eights[*]} MB/s, rtt p50/p99 ${rtt% *}/${rtt#* } us," \
-    "cpu per run user $user s sys $sys s" >&2
+  ROW[$name]="$one|$eight|$user|$sys"
+  echo "measured $name: 1 stream ${ones[*]} MB/s, 8 streams ${eights[*]} MB/s, cpu per run user $user s sys $sys s" >&2
+}
+# Round trips of small messages, measured after all bulk runs: every path once per round, medians over rounds.
+measure_rtt() {
+  local round name rtt
+  for round in $(seq 0 "$RTT_ROUNDS"); do  # round 0 warms the small-message code paths up, unmeasured
+    for name in raw socat ssh porthole porthole-jdk-cli; do
+      [[ -n ${PORT_OF[$name]:-} ]] || continue
+      rtt=$(bench rtt "${PORT_OF[$name]}" "$PINGS" 64)
+      [[ $round -gt 0 ]] || continue
+      RTT50[$name]="${RTT50[$name]:-} ${rtt% *}"; RTT99[$name]="${RTT99[$name]:-} ${rtt#* }"
+    done
+  done
+  for name in "${!PORT_OF[@]}"; do
+    echo "rtt $name: p50 ${RTT50[$name]} us, p99 ${RTT99[$name]} us" >&2
+    # shellcheck disable=SC2086
+    ROW[$name]="${ROW[$name]}|$(median ${RTT50[$name]})|$(median ${RTT99[$name]})"
+  done
 }
 measure raw $SERVER
 measure socat $SOCAT $SOCAT_PID
@@ -112,6 +128,7 @@ measure ssh $SSHL $SSH_PID $(descendants $SSHD_PID)
 measure porthole $PORTHOLE $RELAY_PID $AGENT_PID $CLI_PID
 # The JDK-TLS row uses a CLI on JDK TLS; relay and agent stay on their default provider (OpenSSL when present).
 measure porthole-jdk-cli $PORTHOLE_JDK $RELAY_PID $AGENT_PID $CLI_JDK_PID
+measure_rtt
 
 # RSS with 100 active streams through Porthole
 exec 4> >(bench hold $PORTHOLE 100 > "$P/hold.out")
@@ -122,19 +139,19 @@ RELAY_HWM=$(( $(kb $RELAY_PID VmHWM) / 1024 )); AGENT_HWM=$(( $(kb $AGENT_PID Vm
 TLS=$(grep -o 'tls=[A-Z]*' "$P/relay.log" | head -1)
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b>0) printf "%.2f", a/b; else print "n/a" }'; }
-IFS='|' read -r s1 s8 sp50 sp99 su ss <<< "${ROW[ssh]:-0|0|0|0|0|0}"
-IFS='|' read -r p1 p8 pp50 pp99 pu ps <<< "${ROW[porthole]:-0|0|0|0|0|0}"
-IFS='|' read -r r1 r8 rp50 rp99 ru rs <<< "${ROW[raw]:-0|0|0|0|0|0}"
+IFS='|' read -r s1 s8 su ss sp50 sp99 <<< "${ROW[ssh]:-0|0|0|0|0|0}"
+IFS='|' read -r p1 p8 pu ps pp50 pp99 <<< "${ROW[porthole]:-0|0|0|0|0|0}"
+IFS='|' read -r r1 r8 ru rs rp50 rp99 <<< "${ROW[raw]:-0|0|0|0|0|0}"
 echo
 echo "Bulk: $((BYTES / 1048576)) MiB per run, median of $REPS runs after a $((WARMUP / 1048576)) MiB warm-up as 1 and as 8 streams;" \
-  "RTT: $PINGS x 64-byte ping-pong; CPU: user and system seconds of the path's processes (not the load generator)" \
+  "RTT: $PINGS x 64-byte ping-pong, median of $RTT_ROUNDS rounds over all paths; CPU: user and system seconds of the path's processes (not the load generator)" \
   "per run of 1 + 8 streams; $(nproc) cores; relay/agent $TLS"
 echo
 echo "| path | 1 stream MB/s | 8 streams MB/s | RTT p50 µs | RTT p99 µs | CPU user s | CPU sys s |"
 echo "|---|---:|---:|---:|---:|---:|---:|"
 for n in raw socat ssh porthole porthole-jdk-cli; do
   [[ -n ${ROW[$n]:-} ]] || continue
-  IFS='|' read -r a b c d e f <<< "${ROW[$n]}"
+  IFS='|' read -r a b e f c d <<< "${ROW[$n]}"
   echo "| $n | $a | $b | $c | $d | $e | $f |"
 done
 echo
