@@ -3,6 +3,7 @@ package dev.porthole.relay;
 import dev.porthole.protocol.EndReason;
 import dev.porthole.protocol.Multiplexer;
 import dev.porthole.protocol.Protocol;
+import dev.porthole.protocol.Stream;
 import dev.porthole.protocol.TunnelPipeline;
 import dev.porthole.protocol.pki.KeyMaterial;
 import dev.porthole.protocol.tls.TlsContexts;
@@ -193,15 +194,26 @@ public final class RelayServer implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        List<Channel> ending = new ArrayList<>();
         for (ClientSession session : relay.registry.allSessions()) {
+            Stream clientStream = session.clientStream();
+            if (clientStream != null) {
+                ending.add(clientStream.multiplexer().channel());
+            }
             session.terminate(EndReason.RELAY_SHUTDOWN, "relay is shutting down");
         }
         for (Multiplexer watcher : relay.registry.allWatchers()) {
+            ending.add(watcher.channel());
             watcher.close(EndReason.RELAY_SHUTDOWN, "relay is shutting down");
         }
         for (AgentConnection agent : relay.registry.agents()) {
+            Multiplexer mux = agent.mux();
+            if (mux != null) {
+                ending.add(mux.channel());
+            }
             agent.close(EndReason.RELAY_SHUTDOWN, "relay is shutting down");
         }
+        awaitPeersGone(ending);
         if (agentChannel != null) {
             agentChannel.close().syncUninterruptibly();
         }
@@ -218,6 +230,22 @@ public final class RelayServer implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         LOG.atInfo().log("relay stopped");
+    }
+
+    /**
+     * Gives every peer the chance to read its GOAWAY (or RESET) and close first: shutting the event loops down
+     * at once could turn the closes into TCP resets that destroy those frames unread, and a client would then
+     * report a lost connection instead of a relay shutdown. Bounded by the connections' own close grace.
+     */
+    private static void awaitPeersGone(List<Channel> channels) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1500);
+        for (Channel channel : channels) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return;
+            }
+            channel.closeFuture().awaitUninterruptibly(left, TimeUnit.NANOSECONDS);
+        }
     }
 
     private static String describe(EndReason reason) {
