@@ -42,6 +42,8 @@ final class DataPlane implements AutoCloseable {
     final List<String> agentEvents = new CopyOnWriteArrayList<>();
     private final List<AutoCloseable> resources = new ArrayList<>();
     Instant forwardExpiresAt = Instant.now().plus(Duration.ofHours(1)).truncatedTo(ChronoUnit.SECONDS);
+    /** The session limit the authorizer hands the relay (0: none); the authorizer itself counts nothing. */
+    volatile int maxSessions;
     RelayServer relay;
 
     DataPlane() {
@@ -57,7 +59,7 @@ final class DataPlane implements AutoCloseable {
                 .keepAlive(Duration.ofSeconds(5))
                 .agentAuthenticator((forward, token) -> token.equals(tokens.get(forward)))
                 .sessionAuthorizer((identity, forward, address) -> scopes.containsKey(forward)
-                        ? Decision.allow(scopes.get(forward), forwardExpiresAt)
+                        ? Decision.allow(scopes.get(forward), forwardExpiresAt, maxSessions)
                         : Decision.deny("forward " + forward + " does not exist"))
                 .sessionListener(new SessionListener() {
                     @Override

@@ -275,6 +275,34 @@ class DataPlaneIT {
     }
 
     @Test
+    @DisplayName("the relay itself holds a forward to maxSessions, whatever the authorizer counted")
+    void relayEnforcesSessionLimit() throws Exception {
+        // given: an authorizer that allows every session with a limit of 1 and counts nothing itself
+        plane.maxSessions = 1;
+        Forwarder forwarder = connectedForwarder(target(Targets.echo()).port());
+        Socket first = dial(forwarder);
+        first.getOutputStream().write("one".getBytes());
+        assertThat(first.getInputStream().readNBytes(3)).isEqualTo("one".getBytes());
+        // when: a second session while the first is open
+        int secondRead;
+        try (Socket second = dial(forwarder)) {
+            second.getOutputStream().write("two".getBytes());
+            secondRead = readOrEnd(second.getInputStream());
+        }
+        // then: refused with the reason, and the first session still works
+        assertThat(secondRead).isEqualTo(-1);
+        await().atMost(Duration.ofSeconds(2)).until(() -> !plane.denied.isEmpty());
+        assertThat(plane.denied).extracting(SessionListener.Denied::reason).containsExactly(EndReason.DENIED);
+        assertThat(plane.denied.get(0).message()).contains("already has its maximum of 1 sessions");
+        first.getOutputStream().write("again".getBytes());
+        assertThat(first.getInputStream().readNBytes(5)).isEqualTo("again".getBytes());
+        // and when the first ends, a new session fits again
+        first.close();
+        await().atMost(Duration.ofSeconds(2)).until(() -> !plane.closed.isEmpty());
+        assertThat(echoRoundTrip(forwarder, "three".getBytes())).isEqualTo("three".getBytes());
+    }
+
+    @Test
     @DisplayName("closeForward cuts a live session in under a second and tells the client it was revoked")
     void closeForwardCutsLiveSession() throws Exception {
         // given

@@ -167,7 +167,10 @@ final class ClientAdmission extends Admission {
 
     private void opened(ChannelHandlerContext ctx, ClientSession session, Decision decision, Instant end) {
         Channel channel = ctx.channel();
-        relay.registry.addSession(session);
+        if (!relay.registry.addSession(session, decision.maxSessions())) {
+            overLimit(channel, session, decision.maxSessions());
+            return;
+        }
         relay.sessionsOpened.incrementAndGet();
         ScheduledFuture<?> expiry = channel.eventLoop().schedule(() -> session.terminate(EndReason.EXPIRED,
                 expiryMessage(session.forward(), session.identity(), end)), delayMillis(end), TimeUnit.MILLISECONDS);
@@ -182,6 +185,19 @@ final class ClientAdmission extends Admission {
                 .log("session opened");
         relay.notify(() -> relay.sessionListener.opened(new SessionListener.Opened(session.id(), session.identity(),
                 session.clientAddress(), session.forward(), session.openedAt())));
+    }
+
+    /** The forward reached its session limit while this session was being set up: refuse it, as a denial. */
+    private void overLimit(Channel channel, ClientSession session, int maxSessions) {
+        String reason = "forward " + session.forward() + " already has its maximum of " + maxSessions + " sessions";
+        session.agentStream().reset(EndReason.CANCELLED, "session refused: " + reason);
+        relay.sessionsDenied.incrementAndGet();
+        LOG.atInfo().addKeyValue("forward", session.forward()).addKeyValue("peer", session.clientAddress())
+                .addKeyValue("user", session.identity().username()).addKeyValue("reason", reason)
+                .log("session denied");
+        relay.notify(() -> relay.sessionListener.denied(new SessionListener.Denied(session.identity(),
+                session.clientAddress(), session.forward(), EndReason.DENIED, reason)));
+        channel.writeAndFlush(Frame.Welcome.refuse(EndReason.DENIED, reason)).addListener(ChannelFutureListener.CLOSE);
     }
 
     private void closed(Channel channel, ClientSession session, ScheduledFuture<?> expiry) {

@@ -6,9 +6,12 @@ import java.util.Objects;
 
 /**
  * A {@link SessionAuthorizer}'s answer. Allowed sessions carry the forward's bind scope (told to the
- * client, which binds accordingly) and its expiry (the relay ends the session then).
+ * client, which binds accordingly), its expiry (the relay ends the session then) and its session limit:
+ * the relay admits the session only if, counted atomically with the sessions it already holds, the forward
+ * stays within {@code maxSessions} (0: no limit). An authorizer's own count can only be a first check:
+ * two sessions decided at the same moment would both see the last free slot.
  */
-public record Decision(boolean allowed, String reason, BindScope scope, Instant expiresAt) {
+public record Decision(boolean allowed, String reason, BindScope scope, Instant expiresAt, int maxSessions) {
 
     public Decision {
         Objects.requireNonNull(reason, "reason");
@@ -16,13 +19,22 @@ public record Decision(boolean allowed, String reason, BindScope scope, Instant 
             Objects.requireNonNull(scope, "scope");
             Objects.requireNonNull(expiresAt, "expiresAt");
         }
+        if (maxSessions < 0) {
+            throw new IllegalArgumentException("maxSessions must not be negative: " + maxSessions);
+        }
     }
 
+    /** Allows a session with no session limit. */
     public static Decision allow(BindScope scope, Instant expiresAt) {
-        return new Decision(true, "allowed", scope, expiresAt);
+        return allow(scope, expiresAt, 0);
+    }
+
+    /** Allows a session if the forward then has at most {@code maxSessions} sessions (0: no limit). */
+    public static Decision allow(BindScope scope, Instant expiresAt, int maxSessions) {
+        return new Decision(true, "allowed", scope, expiresAt, maxSessions);
     }
 
     public static Decision deny(String reason) {
-        return new Decision(false, reason, null, null);
+        return new Decision(false, reason, null, null, 0);
     }
 }

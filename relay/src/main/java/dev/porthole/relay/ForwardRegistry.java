@@ -32,8 +32,20 @@ final class ForwardRegistry {
         return new ArrayList<>(agents.values());
     }
 
-    void addSession(ClientSession session) {
-        sessions.computeIfAbsent(session.forward(), f -> ConcurrentHashMap.newKeySet()).add(session);
+    /**
+     * Adds {@code session} unless its forward already has {@code maxSessions} sessions (0: no limit); the
+     * check and the addition are one atomic step, so concurrent admissions cannot overshoot the limit.
+     */
+    boolean addSession(ClientSession session, int maxSessions) {
+        boolean[] added = new boolean[1];
+        sessions.compute(session.forward(), (forward, set) -> {
+            Set<ClientSession> live = set == null ? ConcurrentHashMap.newKeySet() : set;
+            if (maxSessions == 0 || live.size() < maxSessions) {
+                added[0] = live.add(session);
+            }
+            return live.isEmpty() ? null : live;
+        });
+        return added[0];
     }
 
     void removeSession(ClientSession session) {

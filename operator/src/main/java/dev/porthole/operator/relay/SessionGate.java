@@ -62,6 +62,7 @@ public final class SessionGate implements SessionAuthorizer {
         if (activity.activeSessions(forward) >= max) {
             return Decision.deny("forward " + forward + " already has its maximum of " + max + " sessions");
         }
-        return Decision.allow(BindScope.parse(pf.getSpec().effectiveBindScope().name()), expiresAt);
+        // The count above refuses early; the relay enforces the limit atomically when it adds the session.
+        return Decision.allow(BindScope.parse(pf.getSpec().effectiveBindScope().name()), expiresAt, max);
     }
 }
