@@ -182,6 +182,33 @@ class PortForwardLifecycleIT {
     }
 
     @Test
+    @DisplayName("a policy tightened while a forward is Active rejects it within seconds, not at its next scheduled reconcile")
+    void tightenedPolicyReachesActiveForward(TestNamespace ns) {
+        // given: an Active forward of 2h, which is rescheduled only once a minute
+        Kubelet.runningPod(admin, ns.name(), "db-0", Map.of(), "pg", 5432);
+        admin.resource(toPod(ns.name(), "db", "db-0", 5432, "2h")).create();
+        awaitPhase(ns, "db", Phase.Active);
+        PortForwardPolicy policy = new PortForwardPolicy();
+        policy.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName("tighten-" + ns.name()).build());
+        PortForwardPolicySpec spec = new PortForwardPolicySpec();
+        spec.setNamespaces(List.of(ns.name()));
+        spec.setMaxTtl("1h");
+        policy.setSpec(spec);
+        try {
+            // when
+            admin.resource(policy).create();
+
+            // then
+            PortForward pf = await().atMost(Duration.ofSeconds(10)).until(
+                    () -> admin.resources(PortForward.class).inNamespace(ns.name()).withName("db").get(),
+                    f -> f.getStatus().getPhase() == Phase.Rejected);
+            assertThat(pf.getStatus().getMessage()).isEqualTo("ttl 2h exceeds the policy maximum of 1h");
+        } finally {
+            admin.resource(policy).delete();
+        }
+    }
+
+    @Test
     @DisplayName("without a policy only Loopback is allowed: a Cluster-scoped forward is Rejected")
     void defaultPolicyRejectsWiderScope(TestNamespace ns) {
         // given

@@ -89,13 +89,29 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
                         .map(ResourceID::fromResource)
                         .collect(Collectors.toSet()))
                 .build(), context);
+        // A policy change matters at once to every forward in the namespaces it covers (all when it names none):
+        // a tightened policy rejects a forward now, not at its next scheduled reconcile. Reconciling still lists
+        // the policies from the API server, so a forward created together with a policy never misses it.
+        var policies = new InformerEventSource<>(InformerEventSourceConfiguration
+                .from(PortForwardPolicy.class, PortForward.class)
+                .withName("policies")
+                .withSecondaryToPrimaryMapper((PortForwardPolicy policy) -> context.getPrimaryCache()
+                        .list(pf -> coveredBy(policy, pf))
+                        .map(ResourceID::fromResource)
+                        .collect(Collectors.toSet()))
+                .build(), context);
         // The relay reports agents and sessions; each report (coalesced) reconciles that forward's status.
         var relayReports = new SimpleInboundEventSource<PortForward>("relay-activity");
         activity.onChange(forward -> {
             int slash = forward.indexOf('/');
             relayReports.propagateEvent(new ResourceID(forward.substring(slash + 1), forward.substring(0, slash)));
         });
-        return List.of(pods, relayReports);
+        return List.of(pods, policies, relayReports);
+    }
+
+    static boolean coveredBy(PortForwardPolicy policy, PortForward pf) {
+        var namespaces = policy.getSpec() == null ? null : policy.getSpec().getNamespaces();
+        return namespaces == null || namespaces.isEmpty() || namespaces.contains(pf.getMetadata().getNamespace());
     }
 
     static boolean mayTarget(PortForward pf, Pod pod) {
