@@ -3,6 +3,7 @@ package dev.porthole.cli;
 import dev.porthole.protocol.EndReason;
 import dev.porthole.protocol.pki.Pem;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -76,6 +77,11 @@ public final class ConnectCommand implements Callable<Integer> {
             err.println("porthole: " + e.getMessage());
             err.flush();
             return EXIT_ERROR;
+        } catch (UncheckedIOException e) {
+            // an unreadable --ca, --cert or --key file
+            err.println("porthole: " + e.getMessage() + ": " + e.getCause().getMessage());
+            err.flush();
+            return EXIT_ERROR;
         }
         out.printf("Forwarding %s:%d -> %s via relay %s until %s (bind scope %s)%n",
                 forwarder.localAddress().getAddress().getHostAddress(), forwarder.localAddress().getPort(), forward,
@@ -110,7 +116,7 @@ public final class ConnectCommand implements Callable<Integer> {
         }
         if (cert != null && relay != null && ca != null) {
             String[] hostPort = hostPort(relay);
-            return ForwarderConfig.of(forward, bind, localPort, hostPort[0], Integer.parseInt(hostPort[1]),
+            return ForwarderConfig.of(forward, bind, localPort, hostPort[0], port(hostPort[1]),
                     Pem.readCertificate(Pem.readFile(ca)), new PemFileCertificateSource(cert, key));
         }
         KubernetesClient client = KubeconfigClients.create(kubeconfig, context);
@@ -121,7 +127,7 @@ public final class ConnectCommand implements Callable<Integer> {
                     err.println("porthole: " + line);
                     err.flush();
                 });
-        return ForwarderConfig.of(forward, bind, localPort, hostPort[0], Integer.parseInt(hostPort[1]),
+        return ForwarderConfig.of(forward, bind, localPort, hostPort[0], port(hostPort[1]),
                 ca != null ? Pem.readCertificate(Pem.readFile(ca)) : info.ca(), certificates);
     }
 
@@ -132,6 +138,18 @@ public final class ConnectCommand implements Callable<Integer> {
         } catch (NumberFormatException e) {
             throw new ForwarderException("--certificate-timeout must be seconds such as 60s, got " + text);
         }
+    }
+
+    private static int port(String text) {
+        try {
+            int port = Integer.parseInt(text);
+            if (port >= 1 && port <= 65535) {
+                return port;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new ForwarderException("--relay port must be a number from 1 to 65535, got " + text);
     }
 
     private static String[] hostPort(String address) {

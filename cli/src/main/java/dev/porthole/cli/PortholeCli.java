@@ -13,11 +13,15 @@ public final class PortholeCli {
     }
 
     public static int run(String... args) {
+        return commandLine().execute(args);
+    }
+
+    /** The command line as {@code main} runs it: an unexpected failure prints one line, not a stack trace. */
+    static CommandLine commandLine() {
         return new CommandLine(new PortholeCli())
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {
                     cmd.getErr().println("porthole: " + e.getMessage());
                     return ConnectCommand.EXIT_ERROR;
-                })
-                .execute(args);
+                });
     }
 }
