@@ -115,6 +115,19 @@ class ConnectCommandIT {
     }
 
     @Test
+    @DisplayName("the kubectl plugin wrapper runs the CLI jar with its JVM flags")
+    void kubectlPluginWrapperRuns() throws Exception {
+        // given: the wrapper next to the shaded jar in target/, as the module builds it
+        Process wrapper = new ProcessBuilder("sh", "kubectl-porthole", "connect", "--help")
+                .redirectErrorStream(true).start();
+        // when
+        String usage = new String(wrapper.getInputStream().readAllBytes());
+        // then
+        assertThat(wrapper.waitFor()).isZero();
+        assertThat(usage).contains("Usage: porthole connect").contains("--local-port").contains("--address");
+    }
+
+    @Test
     @DisplayName("bad arguments are refused with a message that names the argument, never a stack trace")
     void badArguments() {
         String relay = "localhost:" + plane.relay.clientPort();
