@@ -244,7 +244,9 @@ public final class RelayServer implements AutoCloseable {
             if (left <= 0) {
                 return;
             }
-            channel.closeFuture().awaitUninterruptibly(left, TimeUnit.NANOSECONDS);
+            if (!channel.eventLoop().inEventLoop()) { // waiting on its own loop would deadlock
+                channel.closeFuture().awaitUninterruptibly(left, TimeUnit.NANOSECONDS);
+            }
         }
     }
 

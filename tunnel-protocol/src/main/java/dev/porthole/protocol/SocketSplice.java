@@ -11,6 +11,7 @@ import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import java.util.ArrayDeque;
+import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -200,7 +201,12 @@ public final class SocketSplice extends ChannelInboundHandlerAdapter implements 
         });
         if (!flushScheduled) {
             flushScheduled = true;
-            socket.eventLoop().execute(flushSocket);
+            try {
+                socket.eventLoop().execute(flushSocket);
+            } catch (RejectedExecutionException e) {
+                // the event loop is shutting down: flush now, the socket closes with it
+                flushSocket.run();
+            }
         }
     }
 
