@@ -56,6 +56,13 @@ class ConnectCommandIT {
         }
     }
 
+    private void agentForEchoTarget() throws java.io.IOException {
+        Targets.Target echo = Targets.echo();
+        targets.add(echo);
+        plane.agent(echo.port());
+        await().atMost(Duration.ofSeconds(10)).until(() -> plane.relay.isAgentConnected(DataPlane.FORWARD));
+    }
+
     private CompletableFuture<Integer> connect(String... extra) {
         List<String> args = new ArrayList<>(List.of("connect", DataPlane.FORWARD, "--local-port", "0",
                 "--relay", "localhost:" + plane.relay.clientPort(), "--ca", ca.toString(),
@@ -74,10 +81,7 @@ class ConnectCommandIT {
     @DisplayName("connect says what it forwards and until when, carries a connection, and exits 4 when revoked")
     void forwardsUntilRevoked() throws Exception {
         // given
-        Targets.Target echo = Targets.echo();
-        targets.add(echo);
-        plane.agent(echo.port());
-        await().atMost(Duration.ofSeconds(10)).until(() -> plane.relay.isAgentConnected(DataPlane.FORWARD));
+        agentForEchoTarget();
         // when
         CompletableFuture<Integer> exit = connect();
         await().atMost(Duration.ofSeconds(10)).until(() -> FORWARDING.matcher(out.toString()).find());
@@ -102,10 +106,7 @@ class ConnectCommandIT {
     @DisplayName("connect refuses 0.0.0.0 for a Loopback forward with the reason and exit code 1, listening on nothing")
     void refusesWildcardForLoopbackForward() throws Exception {
         // given
-        Targets.Target echo = Targets.echo();
-        targets.add(echo);
-        plane.agent(echo.port());
-        await().atMost(Duration.ofSeconds(10)).until(() -> plane.relay.isAgentConnected(DataPlane.FORWARD));
+        agentForEchoTarget();
         // when
         int exit = connect("--address", "0.0.0.0").get();
         // then

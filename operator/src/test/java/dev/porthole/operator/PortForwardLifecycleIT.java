@@ -148,12 +148,7 @@ class PortForwardLifecycleIT {
     @DisplayName("a TTL over the policy maximum is Rejected with the reason, an Event, and nothing created")
     void rejectedByPolicyTtl(TestNamespace ns) {
         // given
-        PortForwardPolicy policy = new PortForwardPolicy();
-        policy.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName("cap-" + ns.name()).build());
-        PortForwardPolicySpec spec = new PortForwardPolicySpec();
-        spec.setNamespaces(List.of(ns.name()));
-        spec.setMaxTtl("1h");
-        policy.setSpec(spec);
+        PortForwardPolicy policy = maxTtlPolicy("cap-" + ns.name(), ns.name(), "1h");
         admin.resource(policy).create();
         Kubelet.runningPod(admin, ns.name(), "db-0", Map.of(), "pg", 5432);
 
@@ -188,12 +183,7 @@ class PortForwardLifecycleIT {
         Kubelet.runningPod(admin, ns.name(), "db-0", Map.of(), "pg", 5432);
         admin.resource(toPod(ns.name(), "db", "db-0", 5432, "2h")).create();
         awaitPhase(ns, "db", Phase.Active);
-        PortForwardPolicy policy = new PortForwardPolicy();
-        policy.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName("tighten-" + ns.name()).build());
-        PortForwardPolicySpec spec = new PortForwardPolicySpec();
-        spec.setNamespaces(List.of(ns.name()));
-        spec.setMaxTtl("1h");
-        policy.setSpec(spec);
+        PortForwardPolicy policy = maxTtlPolicy("tighten-" + ns.name(), ns.name(), "1h");
         try {
             // when
             admin.resource(policy).create();
@@ -376,6 +366,16 @@ class PortForwardLifecycleIT {
         await().atMost(Duration.ofSeconds(10)).until(() ->
                 admin.resources(PortForward.class).inNamespace(ns.name()).withName("overdue").get() == null);
         assertThat(eventReasons(admin, ns.name(), "overdue")).containsExactly("Accepted", "AgentInjected", "Expired");
+    }
+
+    private static PortForwardPolicy maxTtlPolicy(String name, String namespace, String maxTtl) {
+        PortForwardPolicy policy = new PortForwardPolicy();
+        policy.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName(name).build());
+        PortForwardPolicySpec spec = new PortForwardPolicySpec();
+        spec.setNamespaces(List.of(namespace));
+        spec.setMaxTtl(maxTtl);
+        policy.setSpec(spec);
+        return policy;
     }
 
     private PortForward awaitPhase(TestNamespace ns, String name, Phase phase) {
