@@ -177,7 +177,7 @@ class PortForwardLifecycleIT {
     }
 
     @Test
-    @DisplayName("a policy tightened while a forward is Active rejects it within seconds, not at its next scheduled reconcile")
+    @DisplayName("a policy tightened while a forward is Active rejects it within seconds and cuts its sessions")
     void tightenedPolicyReachesActiveForward(TestNamespace ns) {
         // given: an Active forward of 2h, which is rescheduled only once a minute
         Kubelet.runningPod(admin, ns.name(), "db-0", Map.of(), "pg", 5432);
@@ -193,6 +193,8 @@ class PortForwardLifecycleIT {
                     () -> admin.resources(PortForward.class).inNamespace(ns.name()).withName("db").get(),
                     f -> f.getStatus().getPhase() == Phase.Rejected);
             assertThat(pf.getStatus().getMessage()).isEqualTo("ttl 2h exceeds the policy maximum of 1h");
+            assertThat(operator.closedForwards())
+                    .contains(ns.name() + "/db:rejected by policy: ttl 2h exceeds the policy maximum of 1h");
         } finally {
             admin.resource(policy).delete();
         }

@@ -202,6 +202,9 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
         setCondition(pf, Conditions.READY, false, "Rejected", message, now);
         if (news) {
             audit.record(pf, AuditReason.Rejected, "forward rejected: " + message);
+            // A forward a tightened policy no longer allows must not stay usable through sessions opened before:
+            // they are cut like a revocation (a forward rejected from the start has none).
+            relay.closeForward(pf.qualifiedName(), "rejected by policy: " + message);
         }
         // nothing is created for a rejected forward; it is cleaned up at its expiry like any other
         return UpdateControl.patchStatus(pf).rescheduleAfter(remaining);
