@@ -71,20 +71,6 @@ final class Host {
         }
     }
 
-    static void stop(Process process) {
-        if (process == null) {
-            return;
-        }
-        process.destroy();
-        try {
-            if (!process.waitFor(5, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     static Result run(String... command) {
         try {
             Process p = new ProcessBuilder(command).start();

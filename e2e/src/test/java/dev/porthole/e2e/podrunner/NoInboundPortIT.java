@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.porthole.cli.Forwarder;
 import dev.porthole.protocol.EndReason;
 import dev.porthole.testcluster.LocalCluster;
+import dev.porthole.testcluster.Processes;
 import dev.porthole.testcluster.TestCluster;
 import dev.porthole.testcluster.TestNamespace;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
@@ -41,7 +42,7 @@ class NoInboundPortIT {
 
     @AfterEach
     void stop() {
-        Host.stop(target);
+        Processes.stop(target);
         relay.close();
         runner.close();
     }
