@@ -87,13 +87,18 @@ final class ClientAdmission extends Admission {
 
     private void deny(ChannelHandlerContext ctx, ClientIdentity identity, InetSocketAddress remote, String forward,
                       String reason) {
+        recordDenial(identity, remote, forward, reason);
+        refuse(ctx, Frame.Welcome.refuse(EndReason.DENIED, reason));
+    }
+
+    /** Counts, logs and reports a denied session. */
+    private void recordDenial(ClientIdentity identity, InetSocketAddress remote, String forward, String reason) {
         relay.sessionsDenied.incrementAndGet();
         LOG.atInfo().addKeyValue("forward", forward).addKeyValue("peer", remote)
                 .addKeyValue("user", identity == null ? null : identity.username()).addKeyValue("reason", reason)
                 .log("session denied");
         relay.notify(() -> relay.sessionListener.denied(
                 new SessionListener.Denied(identity, remote, forward, EndReason.DENIED, reason)));
-        refuse(ctx, Frame.Welcome.refuse(EndReason.DENIED, reason));
     }
 
     private void admitProbe(ChannelHandlerContext ctx, Frame.Hello hello, ClientIdentity identity, Decision decision,
@@ -191,12 +196,8 @@ final class ClientAdmission extends Admission {
     private void overLimit(Channel channel, ClientSession session, int maxSessions) {
         String reason = "forward " + session.forward() + " already has its maximum of " + maxSessions + " sessions";
         session.agentStream().reset(EndReason.CANCELLED, "session refused: " + reason);
-        relay.sessionsDenied.incrementAndGet();
-        LOG.atInfo().addKeyValue("forward", session.forward()).addKeyValue("peer", session.clientAddress())
-                .addKeyValue("user", session.identity().username()).addKeyValue("reason", reason)
-                .log("session denied");
-        relay.notify(() -> relay.sessionListener.denied(new SessionListener.Denied(session.identity(),
-                session.clientAddress(), session.forward(), EndReason.DENIED, reason)));
+        recordDenial(session.identity(), session.clientAddress(), session.forward(), reason);
+        // the admission handler is gone from the pipeline by now: refuse on the channel, not through its context
         channel.writeAndFlush(Frame.Welcome.refuse(EndReason.DENIED, reason)).addListener(ChannelFutureListener.CLOSE);
     }
 

@@ -11,7 +11,6 @@ import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import java.util.ArrayDeque;
-import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,7 +53,6 @@ public final class SocketSplice extends ChannelInboundHandlerAdapter implements 
     private boolean ended;
     private long bytesFromSocket;
     private long bytesToSocket;
-    private boolean flushScheduled;
 
     public SocketSplice(EndListener endListener) {
         this.endListener = endListener;
@@ -87,6 +85,12 @@ public final class SocketSplice extends ChannelInboundHandlerAdapter implements 
     }
 
     // --- socket side ---
+
+    /** Writes to the socket are flushed once per event-loop turn, as on tunnel connections. */
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        ctx.pipeline().addBefore(ctx.name(), null, TunnelPipeline.flushConsolidation());
+    }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
@@ -194,27 +198,12 @@ public final class SocketSplice extends ChannelInboundHandlerAdapter implements 
     private void writeToSocket(ByteBuf data) {
         int bytes = data.readableBytes();
         bytesToSocket += bytes;
-        socket.write(data).addListener(f -> {
+        socket.writeAndFlush(data).addListener(f -> {
             if (f.isSuccess()) {
                 stream.consumed(bytes);
             }
         });
-        if (!flushScheduled) {
-            flushScheduled = true;
-            try {
-                socket.eventLoop().execute(flushSocket);
-            } catch (RejectedExecutionException e) {
-                // the event loop is shutting down: flush now, the socket closes with it
-                flushSocket.run();
-            }
-        }
     }
-
-    /** One flush for everything written to the socket in this event-loop turn. */
-    private final Runnable flushSocket = () -> {
-        flushScheduled = false;
-        socket.flush();
-    };
 
     private void shutdownSocketOutput() {
         socket.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {

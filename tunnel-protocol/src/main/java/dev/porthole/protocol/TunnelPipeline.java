@@ -44,6 +44,11 @@ public final class TunnelPipeline {
      */
     private static final int MERGED_FLUSHES = 64;
 
+    /** The flush consolidation of tunnel connections, also used on spliced sockets ({@link SocketSplice}). */
+    static FlushConsolidationHandler flushConsolidation() {
+        return new FlushConsolidationHandler(MERGED_FLUSHES, true);
+    }
+
     /** Handler names, for tests and pipeline surgery. */
     public static final String TLS = "tls";
     public static final String IDLE = "idle";
@@ -70,7 +75,7 @@ public final class TunnelPipeline {
                 .addLast(IDLE, new IdleStateHandler(keepAlive.toMillis(), 0, 0, TimeUnit.MILLISECONDS))
                 .addLast(DECODER, new FrameDecoder())
                 .addLast(ENCODER, FrameEncoder.INSTANCE)
-                .addLast(FLUSHES, new FlushConsolidationHandler(MERGED_FLUSHES, true));
+                .addLast(FLUSHES, flushConsolidation());
         pipeline.channel().config().setRecvByteBufAllocator(RECV_ALLOCATOR);
     }
 
@@ -137,7 +142,7 @@ public final class TunnelPipeline {
                     pipeline.addAfter(TLS, IDLE, new IdleStateHandler(keepAlive.toMillis(), 0, 0, TimeUnit.MILLISECONDS));
                 }
                 if (pipeline.get(ENCODER) != null) {
-                    pipeline.addAfter(ENCODER, FLUSHES, new FlushConsolidationHandler(MERGED_FLUSHES, true));
+                    pipeline.addAfter(ENCODER, FLUSHES, flushConsolidation());
                 }
                 moved.trySuccess(null);
             });
