@@ -5,7 +5,7 @@ import picocli.CommandLine.Command;
 
 /** {@code porthole} / {@code kubectl porthole}. */
 @Command(name = "porthole", mixinStandardHelpOptions = true, version = "porthole 0.1.0",
-        description = "Ephemeral, audited port forwards.", subcommands = ConnectCommand.class)
+        description = "Ephemeral, audited port forwards.", subcommands = {ConnectCommand.class, CreateCommand.class})
 public final class PortholeCli {
 
     public static void main(String[] args) {

@@ -6,7 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.marcnuri.helm.LintResult;
 import dev.porthole.helmtest.support.Chart;
 import dev.porthole.helmtest.support.Chart.Rendered;
+import dev.porthole.api.admission.CreatorAdmissionPolicy;
 import dev.porthole.operator.OperatorIdentity;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicy;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicyBinding;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
@@ -63,7 +67,8 @@ class ChartRenderIT {
                 "Role/porthole-operator", "RoleBinding/porthole-operator", "ClusterRole/porthole-user",
                 "ClusterRole/porthole-forwards", "Service/porthole-relay",
                 "Service/porthole-metrics", "Deployment/porthole", "PodDisruptionBudget/porthole",
-                "Secret/porthole-ca", "Secret/porthole-relay-tls");
+                "Secret/porthole-ca", "Secret/porthole-relay-tls",
+                "ValidatingAdmissionPolicy/porthole-creator", "ValidatingAdmissionPolicyBinding/porthole-creator");
         assertThat(r.objects()).allSatisfy(o -> assertThat(o.getMetadata().getLabels()).containsKeys(
                 "app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/version",
                 "app.kubernetes.io/managed-by", "helm.sh/chart"));
@@ -210,6 +215,27 @@ class ChartRenderIT {
             assertThat(rule.getResources()).doesNotContain("*");
             assertThat(rule.getApiGroups()).doesNotContain("*");
         });
+    }
+
+    @Test
+    @DisplayName("the chart's creator admission policy and binding equal the ones in the CRD jar; admissionPolicy.create=false omits both")
+    void admissionPolicyMatchesCrdJar() throws IOException {
+        // given
+        List<HasMetadata> shipped;
+        try (var in = CreatorAdmissionPolicy.class.getResourceAsStream(CreatorAdmissionPolicy.RESOURCE)) {
+            shipped = OFFLINE.load(in).items();
+        }
+
+        // when
+        Rendered r = Chart.template("porthole", "porthole-system", null);
+        Rendered without = Chart.template("porthole", "porthole-system", "no-admission-policy.yaml");
+
+        // then
+        assertThat(r.one(ValidatingAdmissionPolicy.class, CreatorAdmissionPolicy.POLICY_NAME).getSpec())
+                .isEqualTo(((ValidatingAdmissionPolicy) shipped.get(0)).getSpec());
+        assertThat(r.one(ValidatingAdmissionPolicyBinding.class, CreatorAdmissionPolicy.BINDING_NAME).getSpec())
+                .isEqualTo(((ValidatingAdmissionPolicyBinding) shipped.get(1)).getSpec());
+        assertThat(without.kinds()).noneMatch(k -> k.startsWith("ValidatingAdmissionPolicy"));
     }
 
     private static Map<String, String> env(Container c) {

@@ -6,6 +6,7 @@ import dev.porthole.api.v1alpha1.PortForward;
 import dev.porthole.operator.identity.CredentialSigner;
 import dev.porthole.operator.metrics.OperatorMetrics;
 import dev.porthole.operator.metrics.PortholeMetrics;
+import dev.porthole.operator.authz.DefaultExclusions;
 import dev.porthole.operator.reconcile.PortForwardReconciler;
 import dev.porthole.operator.relay.RelayBridge;
 import dev.porthole.protocol.pki.CertificateAuthority;
@@ -97,7 +98,8 @@ public final class PortholeOperator implements AutoCloseable {
             }
         });
         RegisteredController<PortForward> forwards = operator.register(new PortForwardReconciler(client, clock,
-                settings.agentImage(), endpoints, audit, relay.andThen(observer), relay.activity()));
+                settings.agentImage(), endpoints, audit, relay.andThen(observer), relay.activity(),
+                new DefaultExclusions(settings.namespace(), settings.instance())));
         operator.register(new CredentialSigner(client, ca, audit, clock, meters));
         if (metrics != null) {
             metrics.trackForwards(() -> cached(forwards));

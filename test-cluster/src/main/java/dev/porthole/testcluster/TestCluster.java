@@ -103,6 +103,8 @@ public final class TestCluster implements AutoCloseable {
             // sync; otherwise it would notice a deleted forward only at its next rediscovery (30 s).
             try (KubernetesClient bootstrap = new KubernetesClientBuilder().withConfig(adminConfig).build()) {
                 installCrds(bootstrap);
+                CreatorAdmission.install(bootstrap);
+                checkAdminIdentity(bootstrap);
             }
             ControllerManagerProcess kcm = ControllerManagerProcess.start(binaries.controllerManager(),
                     adminKubeconfigFile, abs.resolve("kube-controller-manager.log"));
@@ -134,11 +136,27 @@ public final class TestCluster implements AutoCloseable {
 
     private static Path writeTokenFile(Path dir, Map<Identity, String> tokens) throws IOException {
         StringBuilder csv = new StringBuilder();
-        tokens.forEach((id, token) -> csv.append(token).append(',').append(id.username()).append(',')
-                .append(id.username()).append("-uid,\"").append(String.join(",", id.groups())).append("\"\n"));
+        // token,user,uid[,"group1,group2"]: an empty group column would give the user a group named ""
+        tokens.forEach((id, token) -> {
+            csv.append(token).append(',').append(id.username()).append(',').append(id.username()).append("-uid");
+            if (!id.groups().isEmpty()) {
+                csv.append(",\"").append(String.join(",", id.groups())).append('"');
+            }
+            csv.append('\n');
+        });
         Path file = dir.resolve("tokens.csv");
         Files.writeString(file, csv);
         return file;
+    }
+
+    private static void checkAdminIdentity(KubernetesClient admin) {
+        var me = admin.authentication().v1().selfSubjectReviews()
+                .create(new io.fabric8.kubernetes.api.model.authentication.SelfSubjectReview()).getStatus().getUserInfo();
+        var actual = new dev.porthole.api.v1alpha1.RequestedBy(me.getUsername(), me.getGroups());
+        if (!Creators.CLUSTER_ADMIN.equals(actual)) {
+            throw new IllegalStateException("the admin client authenticates as " + actual.getUser() + " " + actual.groupList()
+                    + ", not as Creators.CLUSTER_ADMIN says");
+        }
     }
 
     private static void installCrds(KubernetesClient admin) {

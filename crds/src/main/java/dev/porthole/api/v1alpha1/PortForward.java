@@ -22,6 +22,7 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @ShortNames({"pf"})
 @AdditionalPrinterColumn(name = "Phase", jsonPath = ".status.phase", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Target", jsonPath = ".status.target", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Creator", jsonPath = ".spec.requestedBy.user", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Expires", jsonPath = ".status.expiresAt", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
 public class PortForward extends CustomResource<PortForwardSpec, PortForwardStatus> implements Namespaced {

@@ -37,6 +37,17 @@ public class PortForwardPolicySpec {
             + "(0.0.0.0/0 or ::/0). Default false.")
     private Boolean allowAnySource;
 
+    @JsonPropertyDescription("Default exclusions this policy lifts for the namespaces it governs: KubeSystem, "
+            + "OperatorNamespace, HostNetwork, PortholePods. An exclusion is lifted only when every policy governing "
+            + "the namespace lifts it. Default none.")
+    private List<Exclusion> liftExclusions;
+
+    @JsonPropertyDescription("Most Porthole agents live at once in one pod. Ephemeral containers cannot be removed and "
+            + "each agent's memory counts against the pod, so this bounds what a long-lived pod accumulates. Default 4.")
+    @Min(1)
+    @Max(32)
+    private Integer maxAgentsPerPod;
+
     public List<String> getNamespaces() { return namespaces; }
     public void setNamespaces(List<String> namespaces) { this.namespaces = namespaces; }
     public String getMaxTtl() { return maxTtl; }
@@ -51,4 +62,8 @@ public class PortForwardPolicySpec {
     public void setMaxSessions(Integer maxSessions) { this.maxSessions = maxSessions; }
     public Boolean getAllowAnySource() { return allowAnySource; }
     public void setAllowAnySource(Boolean allowAnySource) { this.allowAnySource = allowAnySource; }
+    public List<Exclusion> getLiftExclusions() { return liftExclusions; }
+    public void setLiftExclusions(List<Exclusion> liftExclusions) { this.liftExclusions = liftExclusions; }
+    public Integer getMaxAgentsPerPod() { return maxAgentsPerPod; }
+    public void setMaxAgentsPerPod(Integer maxAgentsPerPod) { this.maxAgentsPerPod = maxAgentsPerPod; }
 }

@@ -15,6 +15,18 @@ import java.util.List;
 @ValidationRule(
         value = "(has(self.bindScope) && self.bindScope == 'Public') == (has(self.sourceRanges) && size(self.sourceRanges) > 0)",
         message = "sourceRanges must be set when, and only when, bindScope is Public")
+// No update may widen a forward or lengthen its life. Rules on a field run only when the field is present
+// in both the old and the new object; these catch the removal of a field that limits the forward.
+@ValidationRule(value = "!has(oldSelf.notAfter) || has(self.notAfter)",
+        message = "notAfter may not be removed; it may only be moved earlier")
+@ValidationRule(value = "!has(oldSelf.maxSessions) || has(self.maxSessions)",
+        message = "maxSessions may not be removed; it may only be lowered")
+@ValidationRule(value = "!has(oldSelf.sourceRanges) || has(self.sourceRanges)",
+        message = "sourceRanges may not be removed; entries may only be removed")
+@ValidationRule(value = "!has(oldSelf.reason) || has(self.reason)",
+        message = "reason may not be removed once set")
+@ValidationRule(value = "has(self.requestedBy) == has(oldSelf.requestedBy)",
+        message = "requestedBy records who created the forward and cannot be added or removed later")
 public class PortForwardSpec {
 
     /** Hard cap enforced by the schema, whatever any policy says. */
@@ -46,6 +58,7 @@ public class PortForwardSpec {
     @JsonPropertyDescription("Optional absolute end (RFC 3339). The forward ends at the earlier of creation+ttl and notAfter; "
             + "a forward re-applied after notAfter is expired at once, never reactivated.")
     @Pattern("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$")
+    @ValidationRule(value = "timestamp(self) <= timestamp(oldSelf)", message = "notAfter may only be moved earlier, never later")
     private String notAfter;
 
     @Default("Loopback")
@@ -57,17 +70,27 @@ public class PortForwardSpec {
     @JsonPropertyDescription("CIDRs allowed to reach a Public forward. Required with bindScope Public, forbidden otherwise.")
     @Size(max = 16)
     @ValidationRule(value = "self.all(r, isCIDR(r))", message = "every sourceRanges entry must be a CIDR such as 203.0.113.4/32")
+    @ValidationRule(value = "self.all(r, r in oldSelf)",
+            message = "sourceRanges may only lose entries, never gain them; create a new PortForward to allow another range")
     private List<String> sourceRanges;
 
     @JsonPropertyDescription("Why this forward exists, recorded in every audit Event (for example an incident id). "
             + "A PortForwardPolicy may require it.")
     @Size(max = 256)
+    @ValidationRule(value = "self == oldSelf", message = "reason is recorded in the audit trail and cannot be changed once set")
     private String reason;
 
     @JsonPropertyDescription("Most client sessions open at once; further sessions are refused. A policy may cap it lower.")
     @Min(1)
     @Max(100)
+    @ValidationRule(value = "self <= oldSelf", message = "maxSessions may only be lowered, never raised")
     private Integer maxSessions;
+
+    @JsonPropertyDescription("Who created the forward, exactly as the API server authenticated them. Required at creation "
+            + "(the admission policy porthole-creator refuses a create without it, or with anyone else's identity, "
+            + "and says what to write; kubectl porthole create fills it in). Never changes.")
+    @ValidationRule(value = "self == oldSelf", message = "requestedBy records who created the forward and cannot be changed")
+    private RequestedBy requestedBy;
 
     public Target getTarget() { return target; }
     public void setTarget(Target target) { this.target = target; }
@@ -85,6 +108,8 @@ public class PortForwardSpec {
     public void setReason(String reason) { this.reason = reason; }
     public Integer getMaxSessions() { return maxSessions; }
     public void setMaxSessions(Integer maxSessions) { this.maxSessions = maxSessions; }
+    public RequestedBy getRequestedBy() { return requestedBy; }
+    public void setRequestedBy(RequestedBy requestedBy) { this.requestedBy = requestedBy; }
 
     /** The bind scope with the schema's default applied, for objects built in code. */
     public BindScope effectiveBindScope() {

@@ -5,6 +5,7 @@ public enum AuditReason {
     Accepted("Normal"),
     Rejected("Warning"),
     TargetUnavailable("Warning"),
+    AgentLimitReached("Warning"),
     AgentInjected("Normal"),
     AgentConnected("Normal"),
     AgentDisconnected("Warning"),

@@ -49,6 +49,7 @@ public class AuditRecorder {
         line.put("audit", reason.name());
         line.put("forward", pf.qualifiedName());
         line.put("uid", pf.getMetadata().getUid());
+        line.put("creator", creator(pf));
         if (pf.getSpec() != null && pf.getSpec().getTarget() != null) {
             line.put("target", pf.getSpec().getTarget().describe());
         }
@@ -62,12 +63,19 @@ public class AuditRecorder {
         writeEvent(pf, reason, note, fields, now);
     }
 
+    /** The verified-at-admission creator, or a marker that the forward names none (it is then never activated). */
+    static String creator(PortForward pf) {
+        return pf.getSpec() == null || pf.getSpec().getRequestedBy() == null ? "(unverified)"
+                : pf.getSpec().getRequestedBy().getUser();
+    }
+
     public void record(PortForward pf, AuditReason reason, String note) {
         record(pf, reason, note, Map.of());
     }
 
     private void writeEvent(PortForward pf, AuditReason reason, String note, Map<String, ?> fields, Instant now) {
-        StringBuilder full = new StringBuilder(note);
+        // the creator is who granted this access: every record names them beside whoever acted
+        StringBuilder full = new StringBuilder(note).append(" creator=").append(creator(pf));
         fields.forEach((k, v) -> full.append(' ').append(k).append('=').append(v));
         String text = full.length() > 1000 ? full.substring(0, 1000) : full.toString();
         try {

@@ -1,6 +1,7 @@
 package dev.porthole.operator.policy;
 
 import dev.porthole.api.v1alpha1.BindScope;
+import dev.porthole.api.v1alpha1.Exclusion;
 import dev.porthole.api.v1alpha1.PortForwardPolicy;
 import dev.porthole.api.v1alpha1.PortForwardPolicySpec;
 import dev.porthole.api.v1alpha1.PortForwardSpec;
@@ -35,6 +36,8 @@ public final class PolicyEvaluator {
         boolean requireReason = false;
         Integer maxSessions = null;
         boolean allowAnySource = true;
+        Set<Exclusion> lifted = null;
+        Integer maxAgents = null;
         for (PortForwardPolicySpec s : matching) {
             Duration ttl = s.getMaxTtl() == null ? d.maxTtl() : GoDuration.parse(s.getMaxTtl());
             maxTtl = maxTtl == null || ttl.compareTo(maxTtl) < 0 ? ttl : maxTtl;
@@ -48,9 +51,16 @@ public final class PolicyEvaluator {
             int sessions = s.getMaxSessions() == null ? d.maxSessions() : s.getMaxSessions();
             maxSessions = maxSessions == null ? sessions : Math.min(maxSessions, sessions);
             allowAnySource &= Boolean.TRUE.equals(s.getAllowAnySource());
+            // an exclusion protects the cluster's own machinery: it is lifted only if every governing policy lifts it
+            Set<Exclusion> lifts = s.getLiftExclusions() == null ? Set.of() : Set.copyOf(s.getLiftExclusions());
+            lifted = lifted == null ? new HashSet<>(lifts) : intersect(lifted, lifts);
+            if (s.getMaxAgentsPerPod() != null) {
+                maxAgents = maxAgents == null ? s.getMaxAgentsPerPod() : Math.min(maxAgents, s.getMaxAgentsPerPod());
+            }
         }
         return new EffectivePolicy(maxTtl, Set.copyOf(scopes), ports == null ? Set.of() : Set.copyOf(ports),
-                requireReason, maxSessions, allowAnySource);
+                requireReason, maxSessions, allowAnySource, lifted,
+                maxAgents == null ? d.maxAgentsPerPod() : maxAgents);
     }
 
     /**

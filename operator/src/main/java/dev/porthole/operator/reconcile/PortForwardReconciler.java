@@ -16,6 +16,9 @@ import dev.porthole.operator.audit.AuditRecorder;
 import dev.porthole.operator.policy.EffectivePolicy;
 import dev.porthole.operator.policy.PolicyEvaluator;
 import dev.porthole.operator.status.Conditions;
+import dev.porthole.operator.authz.CreatorAuthorization;
+import dev.porthole.operator.authz.CreatorVerification;
+import dev.porthole.operator.authz.DefaultExclusions;
 import dev.porthole.operator.time.Expiry;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -36,6 +39,7 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEven
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -65,9 +69,13 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
     private final RelayControl relay;
     private final RelayEndpoints endpoints;
     private final ForwardActivity activity;
+    private final CreatorVerification creators;
+    private final CreatorAuthorization authorization;
+    private final DefaultExclusions exclusions;
 
     public PortForwardReconciler(KubernetesClient client, Clock clock, String agentImage, RelayEndpoints endpoints,
-                                 AuditRecorder audit, RelayControl relay, ForwardActivity activity) {
+                                 AuditRecorder audit, RelayControl relay, ForwardActivity activity,
+                                 DefaultExclusions exclusions) {
         this.client = client;
         this.clock = clock;
         this.audit = audit;
@@ -76,6 +84,9 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
         this.activity = activity;
         this.targets = new TargetResolver(client);
         this.injector = new AgentInjector(client, agentImage, endpoints);
+        this.creators = CreatorVerification.from(client);
+        this.authorization = new CreatorAuthorization(client);
+        this.exclusions = exclusions;
     }
 
     @Override
@@ -141,20 +152,44 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
         status.setObservedGeneration(pf.getMetadata().getGeneration());
         Duration remaining = Duration.between(now, expiresAt);
 
-        EffectivePolicy policy = PolicyEvaluator.effective(pf.getMetadata().getNamespace(), policies());
+        String ns = pf.getMetadata().getNamespace();
+        EffectivePolicy policy = PolicyEvaluator.effective(ns, policies());
         List<String> violations = PolicyEvaluator.violations(pf.getSpec(), numericPort(pf), policy);
         if (!violations.isEmpty()) {
             return reject(pf, violations, now, remaining);
+        }
+        // Who created the forward, and may they reach this target themselves? Nothing is resolved or injected
+        // for a forward whose creator is unverified, excluded or not allowed.
+        List<String> refusals = new ArrayList<>();
+        creators.whyUnverified(pf).ifPresent(refusals::add);
+        refusals.addAll(exclusions.forNamespace(ns, policy));
+        if (pf.getSpec().getRequestedBy() == null) {
+            return refuseCreator(pf, refusals, now, remaining);
         }
         ResolvedTarget target;
         try {
             target = targets.resolve(pf);
         } catch (TargetUnavailableException e) {
+            if (!refusals.isEmpty()) {
+                return refuseCreator(pf, refusals, now, remaining);
+            }
             return fail(pf, e.getMessage(), now, remaining);
         }
+        refusals.addAll(exclusions.forPod(target.pod(), policy));
+        authorization.refusal(pf.getSpec().getRequestedBy(), ns, target.podName()).ifPresent(refusals::add);
+        if (!refusals.isEmpty()) {
+            return refuseCreator(pf, refusals, now, remaining);
+        }
+        setCondition(pf, Conditions.CREATOR_AUTHORIZED, true, "Authorized", pf.getSpec().getRequestedBy().getUser()
+                + " may port-forward to pod " + target.podName(), now);
         violations = PolicyEvaluator.violations(pf.getSpec(), target.port(), policy);
         if (!violations.isEmpty()) {
             return reject(pf, violations, now, remaining);
+        }
+        if (!AgentInjector.isInjected(target.pod(), pf) && AgentCapacity.liveAgents(target.pod()) >= policy.maxAgentsPerPod()) {
+            return fail(pf, AuditReason.AgentLimitReached, "pod " + target.podName() + " already runs "
+                    + AgentCapacity.liveAgents(target.pod()) + " live Porthole agents, the most a pod may hold ("
+                    + policy.maxAgentsPerPod() + "); waiting for one to exit at its forward's expiry", now, remaining);
         }
         boolean firstAcceptance = !isPolicyCompliant(status) && !isPolicyCompliant(liveStatus(pf));
         setCondition(pf, Conditions.POLICY_COMPLIANT, true, "Compliant", "forward complies with policy", now);
@@ -210,15 +245,37 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
         return UpdateControl.patchStatus(pf).rescheduleAfter(remaining);
     }
 
+    private UpdateControl<PortForward> refuseCreator(PortForward pf, List<String> refusals, Instant now, Duration remaining) {
+        PortForwardStatus status = pf.getStatus();
+        String message = String.join("; ", refusals);
+        boolean news = isNews(status, Phase.Rejected, message) && isNews(liveStatus(pf), Phase.Rejected, message);
+        status.setPhase(Phase.Rejected);
+        status.setMessage(message);
+        String reason = pf.getSpec().getRequestedBy() == null ? "CreatorUnverified" : "CreatorNotAuthorized";
+        setCondition(pf, Conditions.CREATOR_AUTHORIZED, false, reason, message, now);
+        setCondition(pf, Conditions.READY, false, reason, message, now);
+        setCondition(pf, Conditions.AGENT_CONNECTED, false, reason, message, now);
+        if (news) {
+            audit.record(pf, AuditReason.Rejected, "forward rejected: " + message);
+            // a creator whose right is gone must not keep an audience connected through sessions opened before
+            relay.closeForward(pf.qualifiedName(), "creator not authorized: " + message);
+        }
+        return UpdateControl.patchStatus(pf).rescheduleAfter(remaining);
+    }
+
     private UpdateControl<PortForward> fail(PortForward pf, String message, Instant now, Duration remaining) {
+        return fail(pf, AuditReason.TargetUnavailable, message, now, remaining);
+    }
+
+    private UpdateControl<PortForward> fail(PortForward pf, AuditReason reason, String message, Instant now, Duration remaining) {
         PortForwardStatus status = pf.getStatus();
         boolean news = isNews(status, Phase.Failed, message) && isNews(liveStatus(pf), Phase.Failed, message);
         status.setPhase(Phase.Failed);
         status.setMessage(message);
-        setCondition(pf, Conditions.READY, false, "TargetUnavailable", message, now);
-        setCondition(pf, Conditions.AGENT_CONNECTED, false, "TargetUnavailable", message, now);
+        setCondition(pf, Conditions.READY, false, reason.name(), message, now);
+        setCondition(pf, Conditions.AGENT_CONNECTED, false, reason.name(), message, now);
         if (news) {
-            audit.record(pf, AuditReason.TargetUnavailable, "target unavailable: " + message);
+            audit.record(pf, reason, reason == AuditReason.TargetUnavailable ? "target unavailable: " + message : message);
         }
         Duration retry = remaining.compareTo(RETRY_UNAVAILABLE_TARGET) < 0 ? remaining : RETRY_UNAVAILABLE_TARGET;
         return UpdateControl.patchStatus(pf).rescheduleAfter(retry);

@@ -8,7 +8,12 @@ import dev.porthole.protocol.pki.CertificateAuthority;
 import dev.porthole.protocol.pki.KeyMaterial;
 import dev.porthole.relay.RelayServer;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import dev.porthole.api.v1alpha1.PortForwardPolicy;
+import dev.porthole.operator.policy.EffectivePolicy;
+import dev.porthole.operator.policy.PolicyEvaluator;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.time.Clock;
+import java.util.function.Function;
 
 /** The relay run inside the operator: its hooks filled from the cluster, its reports turned into audit. */
 public final class RelayBridge implements RelayControl, AutoCloseable {
@@ -16,10 +21,14 @@ public final class RelayBridge implements RelayControl, AutoCloseable {
     private final ForwardActivity activity;
     private final RelayAudit relayAudit;
 
-    private RelayBridge(RelayServer server, ForwardActivity activity, RelayAudit relayAudit) {
+    private final SharedIndexInformer<PortForwardPolicy> policies;
+
+    private RelayBridge(RelayServer server, ForwardActivity activity, RelayAudit relayAudit,
+                        SharedIndexInformer<PortForwardPolicy> policies) {
         this.server = server;
         this.activity = activity;
         this.relayAudit = relayAudit;
+        this.policies = policies;
     }
 
     public static RelayBridge start(KubernetesClient client, AuditRecorder audit, CertificateAuthority ca,
@@ -32,6 +41,9 @@ public final class RelayBridge implements RelayControl, AutoCloseable {
                                     KeyMaterial serverKey, String bindAddress, int agentPort, int clientPort, Clock clock,
                                     OperatorMetrics metrics) {
         ForwardLookup lookup = new ForwardLookup(client);
+        // sessions are limited by the policies too; an informer keeps them off the per-session path
+        SharedIndexInformer<PortForwardPolicy> policies = client.resources(PortForwardPolicy.class).inform();
+        Function<String, EffectivePolicy> policyFor = ns -> PolicyEvaluator.effective(ns, policies.getStore().list());
         ForwardActivity activity = new ForwardActivity();
         RelayAudit relayAudit = new RelayAudit(audit, activity, lookup::find, clock, metrics);
         RelayServer server = RelayServer.builder()
@@ -42,12 +54,12 @@ public final class RelayBridge implements RelayControl, AutoCloseable {
                 .clientCa(ca.certificate())
                 .clock(clock)
                 .agentAuthenticator(new AgentTokens(client, lookup::find))
-                .sessionAuthorizer(new SessionGate(lookup::find, activity, clock))
+                .sessionAuthorizer(new SessionGate(lookup::find, policyFor, activity, clock))
                 .sessionListener(relayAudit)
                 .agentListener(relayAudit)
                 .build()
                 .start();
-        return new RelayBridge(server, activity, relayAudit);
+        return new RelayBridge(server, activity, relayAudit, policies);
     }
 
     @Override
@@ -73,5 +85,6 @@ public final class RelayBridge implements RelayControl, AutoCloseable {
     public void close() {
         server.close();
         activity.close();
+        policies.close();
     }
 }

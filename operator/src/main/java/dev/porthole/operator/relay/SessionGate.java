@@ -22,11 +22,15 @@ import java.util.function.Function;
  */
 public final class SessionGate implements SessionAuthorizer {
     private final Function<String, Optional<PortForward>> forwards;
+    private final Function<String, EffectivePolicy> policies;
     private final ForwardActivity activity;
     private final Clock clock;
 
-    public SessionGate(Function<String, Optional<PortForward>> forwards, ForwardActivity activity, Clock clock) {
+    /** {@code policies} gives the effective policy of a namespace (its session limit applies too). */
+    public SessionGate(Function<String, Optional<PortForward>> forwards, Function<String, EffectivePolicy> policies,
+                       ForwardActivity activity, Clock clock) {
         this.forwards = forwards;
+        this.policies = policies;
         this.activity = activity;
         this.clock = clock;
     }
@@ -58,7 +62,7 @@ public final class SessionGate implements SessionAuthorizer {
             return Decision.deny("client address " + clientAddress.getAddress().getHostAddress()
                     + " is outside the sourceRanges of forward " + forward);
         }
-        int max = pf.getSpec().getMaxSessions() != null ? pf.getSpec().getMaxSessions() : EffectivePolicy.DEFAULTS.maxSessions();
+        int max = policies.apply(pf.getMetadata().getNamespace()).sessionLimit(pf.getSpec().getMaxSessions());
         if (activity.activeSessions(forward) >= max) {
             return Decision.deny("forward " + forward + " already has its maximum of " + max + " sessions");
         }

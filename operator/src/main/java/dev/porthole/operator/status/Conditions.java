@@ -15,6 +15,8 @@ public final class Conditions {
     public static final String READY = "Ready";
     public static final String AGENT_CONNECTED = "AgentConnected";
     public static final String POLICY_COMPLIANT = "PolicyCompliant";
+    /** The creator is verified and may themselves port-forward to the target (and no default exclusion applies). */
+    public static final String CREATOR_AUTHORIZED = "CreatorAuthorized";
 
     private Conditions() {
     }

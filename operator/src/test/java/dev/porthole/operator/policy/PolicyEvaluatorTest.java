@@ -50,7 +50,7 @@ class PolicyEvaluatorTest {
     @DisplayName("each violation is named in words a user can act on")
     void namesEachViolation() {
         // given
-        EffectivePolicy p = new EffectivePolicy(Duration.ofHours(1), Set.of(BindScope.Loopback, BindScope.Public), Set.of(5432), true, 2, false);
+        EffectivePolicy p = new EffectivePolicy(Duration.ofHours(1), Set.of(BindScope.Loopback, BindScope.Public), Set.of(5432), true, 2, false, Set.of(), 4);
         PortForwardSpec s = spec("2h", BindScope.Public);
         s.setSourceRanges(List.of("0.0.0.0/0"));
         s.setMaxSessions(5);

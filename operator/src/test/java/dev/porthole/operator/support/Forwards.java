@@ -4,6 +4,7 @@ import dev.porthole.api.v1alpha1.Audience;
 import dev.porthole.api.v1alpha1.PortForward;
 import dev.porthole.api.v1alpha1.PortForwardSpec;
 import dev.porthole.api.v1alpha1.Target;
+import dev.porthole.testcluster.Creators;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.events.v1.Event;
@@ -28,6 +29,8 @@ public final class Forwards {
         spec.setAudience(Audience.users("alice"));
         spec.setTtl(ttl);
         spec.setReason("test");
+        // the tests create forwards with the cluster admin client, who may port-forward anywhere
+        spec.setRequestedBy(Creators.CLUSTER_ADMIN);
         pf.setSpec(spec);
         return pf;
     }

@@ -63,6 +63,11 @@ public final class RunningOperator implements AutoCloseable {
         return operator;
     }
 
+    /** The operator's own namespace (where its CA lives; excluded as a target by default). */
+    public String namespace() {
+        return settings.namespace();
+    }
+
     public KubernetesClient client() {
         return client;
     }
