@@ -2,6 +2,7 @@ package dev.porthole.cli;
 
 import dev.porthole.api.v1alpha1.PortForward;
 import dev.porthole.api.v1alpha1.RequestedBy;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.authentication.SelfSubjectReview;
 import io.fabric8.kubernetes.api.model.authentication.UserInfo;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -92,12 +93,20 @@ public final class CreateCommand implements Callable<Integer> {
             }
             PortForward pf;
             try {
+                // the kind as written: a typed read would call anything a PortForward
+                GenericKubernetesResource raw = Serialization.unmarshal(document, GenericKubernetesResource.class);
+                if (!"PortForward".equals(raw.getKind()) || raw.getApiVersion() == null
+                        || !raw.getApiVersion().startsWith(PortForward.GROUP + "/")) {
+                    throw new IllegalArgumentException("every document must be a PortForward with metadata.name and spec, found "
+                            + raw.getKind());
+                }
                 pf = Serialization.unmarshal(document, PortForward.class);
+            } catch (IllegalArgumentException e) {
+                throw e;
             } catch (RuntimeException e) {
                 throw new IllegalArgumentException("not a readable manifest: " + e.getMessage(), e);
             }
-            if (!"PortForward".equals(pf.getKind()) || pf.getMetadata() == null || pf.getMetadata().getName() == null
-                    || pf.getSpec() == null) {
+            if (pf.getMetadata() == null || pf.getMetadata().getName() == null || pf.getSpec() == null) {
                 throw new IllegalArgumentException("every document must be a PortForward with metadata.name and spec");
             }
             out.add(pf);

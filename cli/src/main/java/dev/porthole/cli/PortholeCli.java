@@ -17,7 +17,7 @@ public final class PortholeCli {
     }
 
     /** The command line as {@code main} runs it: an unexpected failure prints one line, not a stack trace. */
-    static CommandLine commandLine() {
+    public static CommandLine commandLine() {
         return new CommandLine(new PortholeCli())
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {
                     cmd.getErr().println("porthole: " + e.getMessage());

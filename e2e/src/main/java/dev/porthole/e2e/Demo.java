@@ -71,8 +71,13 @@ public final class Demo {
                 String manifest = Files.readString(sys.root().resolve("examples/postgres-debug.yaml")).replace("ttl: 30m", "ttl: 1m");
                 Path applied = work.resolve("postgres-debug.yaml");
                 Files.writeString(applied, manifest);
-                say("alice: kubectl apply -f examples/postgres-debug.yaml   (ttl shortened to 1m for the demo)");
-                kubectl(cluster, Identity.ALICE, "apply", "-f", applied.toString());
+                say("alice: kubectl porthole create -f examples/postgres-debug.yaml   (ttl shortened to 1m for the demo)");
+                ManagedProcess create = sys.porthole(Identity.ALICE, "create", "-f", applied.toString());
+                System.out.print(indent(create.stdout() + create.stderr()));
+                if (create.awaitExit(Duration.ofSeconds(1)) != 0) {
+                    throw new IllegalStateException("porthole create failed: " + create.stderr());
+                }
+                say("the API server recorded alice as its creator and checked that she may port-forward to orders-db-0 herself");
                 PortForward pf = waitFor("forward Active with its agent connected", Duration.ofSeconds(60), () -> {
                     PortForward f = admin.resources(PortForward.class).inNamespace("shop").withName("orders-db-debug").get();
                     boolean ready = f != null && f.getStatus() != null && f.getStatus().getPhase() == Phase.Active

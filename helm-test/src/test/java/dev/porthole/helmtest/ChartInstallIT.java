@@ -8,6 +8,8 @@ import com.marcnuri.helm.Release;
 import dev.porthole.api.v1alpha1.Audience;
 import dev.porthole.api.v1alpha1.Phase;
 import dev.porthole.api.v1alpha1.PortForward;
+import dev.porthole.testcluster.CreatorAdmission;
+import dev.porthole.testcluster.Creators;
 import dev.porthole.cli.ForwardRelayInfo;
 import dev.porthole.cli.Forwarder;
 import dev.porthole.cli.ForwarderConfig;
@@ -106,8 +108,11 @@ class ChartInstallIT {
             n.getMetadata().getLabels().put("pod-security.kubernetes.io/enforce", "restricted");
             return n;
         });
+        // the chart brings its own creator admission policy: the test cluster's copy makes way for it
+        CreatorAdmission.uninstall(admin);
         release = Chart.helm().install().withName(RELEASE).withNamespace(ns).withKubeConfig(cluster.kubeconfig())
                 .withValuesFile(Chart.VALUES.resolve(VALUES)).call();
+        CreatorAdmission.awaitInstalled(admin);
         rendered = Chart.template(RELEASE, ns, VALUES).objects();
     }
 
@@ -118,6 +123,7 @@ class ChartInstallIT {
             c.close();
         }
         com.marcnuri.helm.Helm.uninstall(RELEASE).withNamespace(ns).withKubeConfig(cluster.kubeconfig()).ignoreNotFound().call();
+        CreatorAdmission.install(admin);
         admin.rbac().clusterRoleBindings().withName("porthole-users-" + ns).delete();
         cluster.deleteNamespace(ns);
     }
@@ -320,6 +326,7 @@ class ChartInstallIT {
         spec.setAudience(Audience.users("alice"));
         spec.setTtl(ttl);
         spec.setReason("chart test");
+        spec.setRequestedBy(Creators.CLUSTER_ADMIN);
         pf.setSpec(spec);
         return pf;
     }

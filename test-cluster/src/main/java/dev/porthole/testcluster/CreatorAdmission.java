@@ -54,6 +54,22 @@ public final class CreatorAdmission {
         awaitEnforced(admin, false);
     }
 
+    /** Removes the policy and its binding, e.g. so that a Helm release can install its own. */
+    public static void uninstall(KubernetesClient admin) {
+        var admission = admin.admissionRegistration().v1();
+        admission.validatingAdmissionPolicyBindings().withName(CreatorAdmissionPolicy.BINDING_NAME)
+                .withTimeout(30, java.util.concurrent.TimeUnit.SECONDS).delete();
+        admission.validatingAdmissionPolicies().withName(CreatorAdmissionPolicy.POLICY_NAME)
+                .withTimeout(30, java.util.concurrent.TimeUnit.SECONDS).delete();
+        awaitEnforced(admin, false);
+    }
+
+    /** Waits until a policy installed by someone else (a Helm release) is enforced and was in force for a second. */
+    public static void awaitInstalled(KubernetesClient admin) {
+        awaitEnforced(admin, true);
+        awaitLaterSecond(admin);
+    }
+
     private static List<HasMetadata> load(KubernetesClient admin) {
         try (InputStream in = CreatorAdmission.class.getResourceAsStream(CreatorAdmissionPolicy.RESOURCE)) {
             if (in == null) {

@@ -8,6 +8,8 @@ import dev.porthole.sidecar.AgentJvm;
 import dev.porthole.testcluster.Identity;
 import dev.porthole.testcluster.TestCluster;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBindingBuilder;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -57,6 +59,8 @@ public final class LocalPorthole implements AutoCloseable {
     }
 
     /** Everything on a new control plane (the demo). */
+    private static final String ON_CALL_PORT_FORWARD = "porthole-e2e-oncall-port-forward";
+
     public static LocalPorthole start(Path workDir) {
         return start(TestCluster.start(workDir.resolve("cluster")), true, workDir);
     }
@@ -76,6 +80,7 @@ public final class LocalPorthole implements AutoCloseable {
         for (Identity id : List.of(Identity.ALICE, Identity.BOB, Identity.MALLORY)) {
             OperatorIdentity.bindUser(admin, id.username());
         }
+        grantOnCallPortForward(admin);
         String token = cluster.serviceAccountToken(OPERATOR_NAMESPACE, OperatorIdentity.SERVICE_ACCOUNT, Duration.ofHours(6));
         Path kubeconfig = workDir.resolve("operator.kubeconfig");
         writeTokenKubeconfig(kubeconfig, cluster.apiServerUrl(), cluster.adminConfig().getCaCertFile(), token);
@@ -87,6 +92,35 @@ public final class LocalPorthole implements AutoCloseable {
         LocalPorthole system = new LocalPorthole(root, workDir, cluster, ownsCluster, runner, kubeconfig);
         system.startOperator();
         return system;
+    }
+
+    /**
+     * On-call SREs may {@code kubectl port-forward} anywhere, as in most clusters; so alice may create forwards
+     * (the admission policy and the operator require the creator to hold that right). Bob and mallory may not.
+     */
+    private static void grantOnCallPortForward(KubernetesClient admin) {
+        admin.resource(new ClusterRoleBuilder().withNewMetadata().withName(ON_CALL_PORT_FORWARD).endMetadata()
+                .addNewRule().withApiGroups("").withResources("pods/portforward").withVerbs("create").endRule()
+                .build()).forceConflicts().serverSideApply();
+        admin.resource(new ClusterRoleBindingBuilder().withNewMetadata().withName(ON_CALL_PORT_FORWARD).endMetadata()
+                .withNewRoleRef("rbac.authorization.k8s.io", "ClusterRole", ON_CALL_PORT_FORWARD)
+                .addNewSubject().withKind("Group").withApiGroup("rbac.authorization.k8s.io").withName("sre-oncall").endSubject()
+                .build()).forceConflicts().serverSideApply();
+    }
+
+    /**
+     * Runs {@code porthole ARGS...} from the CLI jar as {@code user} (a context of the cluster's kubeconfig),
+     * for commands that end by themselves, such as {@code create}; returns the process after it exited.
+     */
+    public ManagedProcess porthole(Identity user, String... args) {
+        List<String> command = new ArrayList<>(List.of(RepoLayout.java(), "-Xmx128m", "-XX:+UseSerialGC", "-jar",
+                RepoLayout.cliJar(root).toString()));
+        command.addAll(List.of(args));
+        command.addAll(List.of("--kubeconfig", cluster.kubeconfig().toString(), "--context", user.username()));
+        ManagedProcess cli = ManagedProcess.start("porthole-" + clientCount.incrementAndGet() + "-" + user.username(),
+                command, Map.of(), workDir.resolve("logs"));
+        cli.awaitExit(Duration.ofSeconds(60));
+        return cli;
     }
 
     /** Starts the operator process and waits until its relay listens. */

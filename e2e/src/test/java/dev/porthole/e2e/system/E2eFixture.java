@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.porthole.api.v1alpha1.Phase;
 import dev.porthole.api.v1alpha1.PortForward;
 import dev.porthole.e2e.podrunner.PodNetwork;
+import dev.porthole.testcluster.Creators;
 import dev.porthole.testcluster.Identity;
 import dev.porthole.testcluster.TestCluster;
 import dev.porthole.testcluster.TestNamespace;
@@ -53,7 +54,7 @@ final class E2eFixture {
                 net -> net != null && net.isolated());
     }
 
-    /** Applies a forward as alice and waits until it is Active with its agent connected. */
+    /** Applies a forward as alice (who, in on-call, may port-forward) and waits until it is Active with its agent connected. */
     static PortForward activeForward(LocalPorthole sys, TestNamespace ns, String name, String pod, int port, String ttl,
                                      String extraSpec) {
         apply(sys, Identity.ALICE, ns, forwardYaml(name, pod, port, ttl, extraSpec));
@@ -68,11 +69,12 @@ final class E2eFixture {
                 kind: PortForward
                 metadata: { name: %s }
                 spec:
+                  %s
                   target: { pod: %s, port: %d }
                   audience: { users: [alice], groups: [sre-oncall] }
                   ttl: %s
                   reason: "e2e"
-                %s""".formatted(name, pod, port, ttl, extraSpec == null ? "" : extraSpec);
+                %s""".formatted(name, Creators.yaml(Identity.ALICE), pod, port, ttl, extraSpec == null ? "" : extraSpec);
     }
 
     static TestCluster.KubectlResult apply(LocalPorthole sys, Identity as, TestNamespace ns, String yaml) {
