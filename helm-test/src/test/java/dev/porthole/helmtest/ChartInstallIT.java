@@ -37,10 +37,14 @@ import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.authorization.v1.SubjectAccessReview;
+import io.fabric8.kubernetes.api.model.authorization.v1.SubjectAccessReviewBuilder;
 import io.fabric8.kubernetes.api.model.certificates.v1.CertificateSigningRequest;
 import io.fabric8.kubernetes.api.model.certificates.v1.CertificateSigningRequestBuilder;
 import io.fabric8.kubernetes.api.model.certificates.v1.CertificateSigningRequestConditionBuilder;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBindingBuilder;
+import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
+import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -76,7 +80,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 /**
  * The chart installed with helm-java into the real control plane, then the operator run as the
  * ServiceAccount the chart created (TokenRequest token) with exactly the chart's RBAC. The methods run
- * in order on one release: install, a forward's whole life, the metrics it left, a user's rights, uninstall.
+ * in order on one release: install, a forward's whole life, the metrics it left, what the connect and
+ * requester roles let people do (and not), uninstall.
  */
 @LocalCluster
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -124,7 +129,7 @@ class ChartInstallIT {
         }
         com.marcnuri.helm.Helm.uninstall(RELEASE).withNamespace(ns).withKubeConfig(cluster.kubeconfig()).ignoreNotFound().call();
         CreatorAdmission.install(admin);
-        admin.rbac().clusterRoleBindings().withName("porthole-users-" + ns).delete();
+        admin.rbac().clusterRoleBindings().withName("porthole-connect-" + ns).delete();
         cluster.deleteNamespace(ns);
     }
 
@@ -149,8 +154,8 @@ class ChartInstallIT {
     @Order(2)
     @DisplayName("the operator as the chart's ServiceAccount, under only the chart's RBAC, takes a forward through its whole life: no request is forbidden")
     void operatorUnderChartRbac(TestNamespace target) throws Exception {
-        // given: the chart's user role bound to alice and mallory, the operator running as the chart's ServiceAccount
-        bindUsers();
+        // given: the chart's connect role bound to alice and mallory, the operator running as the chart's ServiceAccount
+        bindConnect();
         startOperator();
         await().atMost(Duration.ofSeconds(30)).until(operator::isLeader);
         await().atMost(Duration.ofSeconds(10)).until(() -> "true".equals(admin.pods().inNamespace(ns).withName(REPLICA).get()
@@ -212,41 +217,141 @@ class ChartInstallIT {
 
     @Test
     @Order(4)
-    @DisplayName("a user bound to the chart's user role creates a forward and a CSR, and may neither read Secrets nor approve CSRs")
-    void userRole(TestNamespace target) throws IOException {
-        // given
-        bindUsers();
-        KubernetesClient alice = cluster.clientFor(Identity.ALICE);
-        Path manifest = Files.writeString(Files.createTempFile(cluster.workDir(), "forward", ".yaml"), """
-                apiVersion: porthole.dev/v1alpha1
-                kind: PortForward
-                metadata: { name: by-alice, namespace: %s }
-                spec:
-                  target: { pod: db-0, port: 5432 }
-                  audience: { users: [alice] }
-                  ttl: 10m
-                """.formatted(target.name()));
+    @DisplayName("a user bound only to the connect role requests certificates and reads a forward by name, but can create, list or delete no PortForward anywhere, nor read Secrets or pods, nor approve")
+    void connectRoleOnly(TestNamespace target) throws IOException {
+        // given: mallory holds only the connect role (a ClusterRoleBinding)
+        bindConnect();
+        KubernetesClient mallory = cluster.clientFor(Identity.MALLORY);
 
         // when
-        TestCluster.KubectlResult applied = cluster.kubectl(Identity.ALICE, "apply", "-f", manifest.toString());
-        CertificateSigningRequest csr = alice.certificates().v1().certificateSigningRequests().resource(csr(target.name())).create();
+        TestCluster.KubectlResult applied = cluster.kubectl(Identity.MALLORY, "apply", "-f",
+                forwardManifest(Identity.MALLORY, target.name(), "by-mallory", "10m").toString());
+        CertificateSigningRequest csr = mallory.certificates().v1().certificateSigningRequests()
+                .resource(csr("mallory", target.name() + "/by-mallory")).create();
 
         // then
-        assertThat(applied.succeeded()).as(applied.stderr()).isTrue();
-        assertThat(applied.stdout()).contains("portforward.porthole.dev/by-alice created");
-        assertThat(csr.getSpec().getUsername()).isEqualTo("alice");
-        assertThatThrownBy(() -> alice.secrets().inNamespace(ns).withName("porthole-ca").get())
-                .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(403));
-        assertThatThrownBy(() -> alice.secrets().inNamespace(target.name()).list())
-                .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(403));
-        assertThatThrownBy(() -> alice.certificates().v1().certificateSigningRequests().withName(csr.getMetadata().getName())
-                .approve(new CertificateSigningRequestConditionBuilder().withType("Approved").withStatus("True")
-                        .withReason("SelfApproved").withMessage("trust me").build()))
-                .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(403));
+        assertThat(applied.succeeded()).as(applied.stdout()).isFalse();
+        assertThat(applied.stderr()).contains("is forbidden: User \"mallory\" cannot");
+        assertThat(csr.getSpec().getUsername()).isEqualTo("mallory");
+        for (String namespace : List.of(target.name(), ns, "default")) {
+            assertForbidden(() -> mallory.resources(PortForward.class).inNamespace(namespace)
+                    .resource(forward(namespace, "by-mallory", 5432, "10m")).create());
+        }
+        assertThat(mallory.resources(PortForward.class).inNamespace(target.name()).withName("by-mallory").get())
+                .as("allowed to look (what the client does to connect), and there is nothing").isNull();
+        assertForbidden(() -> mallory.resources(PortForward.class).inAnyNamespace().list());
+        assertForbidden(() -> mallory.resources(PortForward.class).inNamespace(target.name()).list());
+        assertForbidden(() -> mallory.resources(PortForward.class).inNamespace(target.name()).withName("by-mallory").delete());
+        assertForbidden(() -> mallory.secrets().inNamespace(ns).withName("porthole-ca").get());
+        assertForbidden(() -> mallory.pods().inNamespace(target.name()).list());
+        assertForbidden(() -> approve(mallory, csr));
     }
 
     @Test
     @Order(5)
+    @DisplayName("a RoleBinding to the requester role in namespace A lets a user create, re-apply and delete forwards in A, and nowhere else")
+    void requesterRoleInOneNamespace(TestNamespace a) throws IOException {
+        String b = cluster.createNamespace("requester-b");
+        try {
+            // given: bob may ask for forwards in A only, as docs/install.md binds a team: the requester role and
+            // pods/portforward there (the chart's admission policy asks for it), and no connect role
+            bindRequester("bob", a.name());
+            admin.resource(new RoleBuilder().withNewMetadata().withName("portforward-pods").withNamespace(a.name()).endMetadata()
+                    .addNewRule().withApiGroups("").withResources("pods/portforward").withVerbs("create").endRule()
+                    .build()).create();
+            admin.resource(new RoleBindingBuilder().withNewMetadata().withName("portforward-pods-bob").withNamespace(a.name())
+                    .endMetadata().withNewRoleRef("rbac.authorization.k8s.io", "Role", "portforward-pods")
+                    .addNewSubject().withKind("User").withApiGroup("rbac.authorization.k8s.io").withName("bob").endSubject()
+                    .build()).create();
+            KubernetesClient bob = cluster.clientFor(Identity.BOB);
+
+            // when
+            TestCluster.KubectlResult created = kubectlApply(Identity.BOB, forwardManifest(Identity.BOB, a.name(), "by-bob", "10m"));
+            TestCluster.KubectlResult reapplied = kubectlApply(Identity.BOB, forwardManifest(Identity.BOB, a.name(), "by-bob", "5m"));
+            TestCluster.KubectlResult inB = kubectlApply(Identity.BOB, forwardManifest(Identity.BOB, b, "by-bob", "10m"));
+            List<PortForward> listedInA = bob.resources(PortForward.class).inNamespace(a.name()).list().getItems();
+            TestCluster.KubectlResult deleted = cluster.kubectl(Identity.BOB, "delete", "-n", a.name(), "portforward", "by-bob");
+
+            // then
+            assertThat(created.succeeded()).as(created.stderr()).isTrue();
+            assertThat(created.stdout()).contains("portforward.porthole.dev/by-bob created");
+            assertThat(reapplied.succeeded()).as(reapplied.stderr()).isTrue();
+            assertThat(reapplied.stdout()).contains("portforward.porthole.dev/by-bob configured");
+            assertThat(listedInA).extracting(pf -> pf.getMetadata().getName()).containsExactly("by-bob");
+            assertThat(deleted.succeeded()).as(deleted.stderr()).isTrue();
+            assertThat(admin.resources(PortForward.class).inNamespace(a.name()).withName("by-bob").get()).isNull();
+            assertThat(inB.succeeded()).as(inB.stdout()).isFalse();
+            assertThat(inB.stderr()).contains("is forbidden: User \"bob\" cannot");
+            assertThat(admin.resources(PortForward.class).inNamespace(b).list().getItems()).isEmpty();
+            assertForbidden(() -> bob.resources(PortForward.class).inNamespace(b).resource(forward(b, "by-bob", 5432, "10m")).create());
+            assertForbidden(() -> bob.resources(PortForward.class).inNamespace(b).list());
+            assertForbidden(() -> bob.resources(PortForward.class).inAnyNamespace().list());
+            assertForbidden(() -> bob.secrets().inNamespace(a.name()).list());
+            assertForbidden(() -> bob.pods().inNamespace(a.name()).list());
+            assertForbidden(() -> bob.certificates().v1().certificateSigningRequests()
+                    .resource(csr("bob", a.name() + "/by-bob")).create());
+        } finally {
+            cluster.deleteNamespace(b);
+        }
+    }
+
+    @Test
+    @Order(6)
+    @DisplayName("the API server's own answer: neither role grants Secrets, pods, pods/portforward, certificate approval or more RBAC")
+    void neitherRoleGrantsMore(TestNamespace a) {
+        // given: a user bound only to connect (cluster-wide), one only to requester (in A)
+        String connectOnly = "connect-only-" + ns;
+        String requesterOnly = "requester-only-" + ns;
+        admin.resource(new ClusterRoleBindingBuilder().withNewMetadata().withName(connectOnly).endMetadata()
+                .withNewRoleRef("rbac.authorization.k8s.io", "ClusterRole", RELEASE + "-connect")
+                .addNewSubject().withKind("User").withApiGroup("rbac.authorization.k8s.io").withName(connectOnly).endSubject()
+                .build()).forceConflicts().serverSideApply();
+        try {
+            bindRequester(requesterOnly, a.name());
+
+            // then: what each role is for is allowed, so the reviews do look at the bindings ...
+            assertThat(allowed(connectOnly, "certificates.k8s.io", "certificatesigningrequests", "", "create", null, null)).isTrue();
+            assertThat(allowed(connectOnly, "certificates.k8s.io", "certificatesigningrequests", "", "get", null, "any")).isTrue();
+            assertThat(allowed(requesterOnly, "porthole.dev", "portforwards", "", "create", a.name(), null)).isTrue();
+            assertThat(allowed(requesterOnly, "porthole.dev", "portforwards", "", "delete", a.name(), "x")).isTrue();
+            assertThat(allowed(connectOnly, "porthole.dev", "portforwards", "", "get", a.name(), "db")).isTrue();
+            // ... and nothing more
+            for (String verb : List.of("list", "watch", "create", "patch", "update", "delete", "deletecollection")) {
+                assertThat(allowed(connectOnly, "porthole.dev", "portforwards", "", verb, a.name(), null)).as("connect %s", verb).isFalse();
+            }
+            assertThat(allowed(connectOnly, "porthole.dev", "portforwards", "status", "patch", a.name(), "db")).isFalse();
+            assertThat(allowed(connectOnly, "certificates.k8s.io", "certificatesigningrequests", "", "list", null, null)).isFalse();
+            assertThat(allowed(requesterOnly, "porthole.dev", "portforwards", "", "create", ns, null)).isFalse();
+            assertThat(allowed(requesterOnly, "certificates.k8s.io", "certificatesigningrequests", "", "create", null, null)).isFalse();
+            for (String user : List.of(connectOnly, requesterOnly)) {
+                for (String namespace : List.of(a.name(), ns)) {
+                    for (String verb : List.of("get", "list", "watch")) {
+                        assertThat(allowed(user, "", "secrets", "", verb, namespace, null)).as("%s %s secrets in %s", user, verb, namespace).isFalse();
+                        assertThat(allowed(user, "", "pods", "", verb, namespace, null)).as("%s %s pods in %s", user, verb, namespace).isFalse();
+                    }
+                    assertThat(allowed(user, "", "pods", "portforward", "create", namespace, "db-0")).as("%s pods/portforward", user).isFalse();
+                    assertThat(allowed(user, "", "pods", "exec", "create", namespace, "db-0")).as("%s pods/exec", user).isFalse();
+                    assertThat(allowed(user, "", "pods", "ephemeralcontainers", "patch", namespace, "db-0")).as(user).isFalse();
+                    assertThat(allowed(user, "rbac.authorization.k8s.io", "rolebindings", "", "create", namespace, null)).as(user).isFalse();
+                }
+                assertThat(allowed(user, "certificates.k8s.io", "certificatesigningrequests", "approval", "update", null, "any"))
+                        .as("%s approves", user).isFalse();
+                assertThat(allowed(user, "certificates.k8s.io", "certificatesigningrequests", "status", "update", null, "any"))
+                        .as("%s signs", user).isFalse();
+                assertThat(allowed(user, "certificates.k8s.io", "signers", "", "approve", null, "porthole.dev/client")).as(user).isFalse();
+                assertThat(allowed(user, "certificates.k8s.io", "signers", "", "sign", null, "porthole.dev/client")).as(user).isFalse();
+                assertThat(allowed(user, "porthole.dev", "portforwardpolicies", "", "create", null, null)).as(user).isFalse();
+                assertThat(allowed(user, "rbac.authorization.k8s.io", "clusterroles", "", "escalate", null, null)).as(user).isFalse();
+                assertThat(allowed(user, "rbac.authorization.k8s.io", "clusterroles", "", "bind", null, null)).as(user).isFalse();
+                assertThat(allowed(user, "", "users", "", "impersonate", null, "alice")).as(user).isFalse();
+            }
+        } finally {
+            admin.rbac().clusterRoleBindings().withName(connectOnly).delete();
+        }
+    }
+
+    @Test
+    @Order(7)
     @DisplayName("helm uninstall leaves nothing of the operator behind: the CA, the relay certificate and the Lease go too")
     void uninstallLeavesNothing() {
         // given
@@ -297,12 +402,60 @@ class ChartInstallIT {
         }
     }
 
-    private void bindUsers() {
-        admin.resource(new ClusterRoleBindingBuilder().withNewMetadata().withName("porthole-users-" + ns).endMetadata()
-                .withNewRoleRef("rbac.authorization.k8s.io", "ClusterRole", RELEASE + "-user")
+    /** The chart's connect role bound cluster-wide to alice and mallory: they may connect, not ask for forwards. */
+    private void bindConnect() {
+        admin.resource(new ClusterRoleBindingBuilder().withNewMetadata().withName("porthole-connect-" + ns).endMetadata()
+                .withNewRoleRef("rbac.authorization.k8s.io", "ClusterRole", RELEASE + "-connect")
                 .addNewSubject().withKind("User").withApiGroup("rbac.authorization.k8s.io").withName("alice").endSubject()
                 .addNewSubject().withKind("User").withApiGroup("rbac.authorization.k8s.io").withName("mallory").endSubject()
                 .build()).forceConflicts().serverSideApply();
+    }
+
+    /** The chart's requester role bound to {@code user} in {@code namespace} only, as docs/install.md does it. */
+    private void bindRequester(String user, String namespace) {
+        admin.resource(new RoleBindingBuilder().withNewMetadata().withName("porthole-requester-" + user).withNamespace(namespace)
+                .endMetadata().withNewRoleRef("rbac.authorization.k8s.io", "ClusterRole", RELEASE + "-requester")
+                .addNewSubject().withKind("User").withApiGroup("rbac.authorization.k8s.io").withName(user).endSubject()
+                .build()).forceConflicts().serverSideApply();
+    }
+
+    /** The API server's authorization answer for {@code user} (a SubjectAccessReview). */
+    private boolean allowed(String user, String group, String resource, String subresource, String verb, String namespace,
+                            String name) {
+        SubjectAccessReview review = admin.authorization().v1().subjectAccessReview().create(new SubjectAccessReviewBuilder()
+                .withNewSpec().withUser(user).withGroups("system:authenticated")
+                .withNewResourceAttributes().withGroup(group).withResource(resource).withSubresource(subresource)
+                .withVerb(verb).withNamespace(namespace).withName(name).endResourceAttributes()
+                .endSpec().build());
+        return Boolean.TRUE.equals(review.getStatus().getAllowed());
+    }
+
+    private static void assertForbidden(org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {
+        assertThatThrownBy(call).isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(403));
+    }
+
+    private static void approve(KubernetesClient user, CertificateSigningRequest csr) {
+        user.certificates().v1().certificateSigningRequests().withName(csr.getMetadata().getName())
+                .approve(new CertificateSigningRequestConditionBuilder().withType("Approved").withStatus("True")
+                        .withReason("SelfApproved").withMessage("trust me").build());
+    }
+
+    /** A forward as {@code creator} writes it, naming themselves as its creator. */
+    private Path forwardManifest(Identity creator, String namespace, String name, String ttl) throws IOException {
+        return Files.writeString(Files.createTempFile(cluster.workDir(), "forward", ".yaml"), """
+                apiVersion: porthole.dev/v1alpha1
+                kind: PortForward
+                metadata: { name: %s, namespace: %s }
+                spec:
+                  %s
+                  target: { pod: db-0, port: 5432 }
+                  audience: { users: [alice] }
+                  ttl: %s
+                """.formatted(name, namespace, Creators.yaml(creator), ttl));
+    }
+
+    private TestCluster.KubectlResult kubectlApply(Identity as, Path manifest) {
+        return cluster.kubectl(as, "apply", "-f", manifest.toString());
     }
 
     private Pod replicaPod() {
@@ -355,10 +508,10 @@ class ChartInstallIT {
         }
     }
 
-    private static CertificateSigningRequest csr(String namespace) {
-        String pem = Pem.write(CertificateAuthority.createCertificationRequest(CertificateAuthority.generateKeyPair(), "alice"));
+    private static CertificateSigningRequest csr(String user, String forward) {
+        String pem = Pem.write(CertificateAuthority.createCertificationRequest(CertificateAuthority.generateKeyPair(), user));
         return new CertificateSigningRequestBuilder()
-                .withNewMetadata().withGenerateName("alice-").addToAnnotations("porthole.dev/forward", namespace + "/by-alice").endMetadata()
+                .withNewMetadata().withGenerateName(user + "-").addToAnnotations("porthole.dev/forward", forward).endMetadata()
                 .withNewSpec().withSignerName("porthole.dev/client").withUsages("client auth").withExpirationSeconds(600)
                 .withRequest(Base64.getEncoder().encodeToString(pem.getBytes(StandardCharsets.UTF_8))).endSpec().build();
     }

@@ -64,8 +64,8 @@ class ChartRenderIT {
         // then
         assertThat(r.kinds()).containsExactlyInAnyOrder(
                 "ServiceAccount/porthole", "ClusterRole/porthole-operator", "ClusterRoleBinding/porthole-operator",
-                "Role/porthole-operator", "RoleBinding/porthole-operator", "ClusterRole/porthole-user",
-                "ClusterRole/porthole-forwards", "Service/porthole-relay",
+                "Role/porthole-operator", "RoleBinding/porthole-operator", "ClusterRole/porthole-connect",
+                "ClusterRole/porthole-requester", "ClusterRole/porthole-forwards", "Service/porthole-relay",
                 "Service/porthole-metrics", "Deployment/porthole", "PodDisruptionBudget/porthole",
                 "Secret/porthole-ca", "Secret/porthole-relay-tls",
                 "ValidatingAdmissionPolicy/porthole-creator", "ValidatingAdmissionPolicyBinding/porthole-creator");
@@ -137,6 +137,8 @@ class ChartRenderIT {
         assertThat(monitor.getKind()).isEqualTo("ServiceMonitor");
         assertThat(monitor.getMetadata().getLabels()).containsEntry("release", "prometheus");
         assertThat(r.find(ClusterRole.class, "porthole-prod-forwards")).as("not aggregated into edit/admin").isEmpty();
+        assertThat(r.find(ClusterRole.class, "porthole-prod-connect")).as("the user roles are still there").isPresent();
+        assertThat(r.find(ClusterRole.class, "porthole-prod-requester")).isPresent();
     }
 
     @Test
@@ -193,7 +195,7 @@ class ChartRenderIT {
     }
 
     @Test
-    @DisplayName("the chart's operator RBAC and user role equal the roles in the operator jar, and no rule has a wildcard")
+    @DisplayName("the chart's operator RBAC and user roles equal the roles in the operator jar, and no rule has a wildcard")
     void rbacMatchesOperatorJar() {
         // when
         Rendered r = Chart.template("porthole", "porthole-system", null);
@@ -203,11 +205,13 @@ class ChartRenderIT {
                 .isEqualTo(OperatorIdentity.clusterRole(OFFLINE).getRules());
         assertThat(r.one(Role.class, "porthole-operator").getRules())
                 .isEqualTo(OperatorIdentity.namespaceRole(OFFLINE).getRules());
-        assertThat(r.one(ClusterRole.class, "porthole-user").getRules()).isEqualTo(OperatorIdentity.userRole(OFFLINE).getRules());
+        assertThat(r.one(ClusterRole.class, "porthole-connect").getRules()).isEqualTo(OperatorIdentity.connectRole(OFFLINE).getRules());
+        assertThat(r.one(ClusterRole.class, "porthole-requester").getRules())
+                .isEqualTo(OperatorIdentity.requesterRole(OFFLINE).getRules());
         ClusterRole forwards = r.one(ClusterRole.class, "porthole-forwards");
         assertThat(forwards.getMetadata().getLabels()).containsEntry("rbac.authorization.k8s.io/aggregate-to-edit", "true")
                 .containsEntry("rbac.authorization.k8s.io/aggregate-to-admin", "true");
-        assertThat(forwards.getRules()).containsExactly(OperatorIdentity.userRole(OFFLINE).getRules().get(0));
+        assertThat(forwards.getRules()).isEqualTo(OperatorIdentity.requesterRole(OFFLINE).getRules());
         Stream<PolicyRule> all = Stream.concat(r.all(ClusterRole.class).stream().flatMap(role -> role.getRules().stream()),
                 r.all(Role.class).stream().flatMap(role -> role.getRules().stream()));
         assertThat(all).allSatisfy(rule -> {
@@ -236,6 +240,35 @@ class ChartRenderIT {
         assertThat(r.one(ValidatingAdmissionPolicyBinding.class, CreatorAdmissionPolicy.BINDING_NAME).getSpec())
                 .isEqualTo(((ValidatingAdmissionPolicyBinding) shipped.get(1)).getSpec());
         assertThat(without.kinds()).noneMatch(k -> k.startsWith("ValidatingAdmissionPolicy"));
+    }
+
+    @Test
+    @DisplayName("connect holds only certificate requests (create, get) and reading a forward by name; requester only PortForwards; neither Secrets, pods nor approval")
+    void userRolesHoldOnlyTheirRules() {
+        // when
+        Rendered r = Chart.template("porthole", "porthole-system", null);
+        ClusterRole connect = r.one(ClusterRole.class, "porthole-connect");
+        ClusterRole requester = r.one(ClusterRole.class, "porthole-requester");
+
+        // then
+        assertThat(connect.getRules()).satisfiesExactly(rule -> {
+            assertThat(rule.getApiGroups()).containsExactly("certificates.k8s.io");
+            assertThat(rule.getResources()).containsExactly("certificatesigningrequests");
+            assertThat(rule.getVerbs()).containsExactlyInAnyOrder("create", "get");
+        }, rule -> {
+            assertThat(rule.getApiGroups()).containsExactly("porthole.dev");
+            assertThat(rule.getResources()).containsExactly("portforwards");
+            assertThat(rule.getVerbs()).as("by name only: no list or watch").containsExactly("get");
+        });
+        assertThat(requester.getRules()).singleElement().satisfies(rule -> {
+            assertThat(rule.getApiGroups()).containsExactly("porthole.dev");
+            assertThat(rule.getResources()).containsExactly("portforwards");
+            assertThat(rule.getVerbs()).containsExactlyInAnyOrder("get", "list", "watch", "create", "patch", "update", "delete");
+        });
+        assertThat(Stream.of(connect, requester).flatMap(role -> role.getRules().stream()))
+                .allSatisfy(rule -> assertThat(rule.getResources()).doesNotContain("secrets", "pods", "pods/portforward",
+                        "pods/exec", "certificatesigningrequests/approval", "certificatesigningrequests/status", "signers"))
+                .allSatisfy(rule -> assertThat(rule.getVerbs()).doesNotContain("approve", "sign", "bind", "escalate", "impersonate"));
     }
 
     private static Map<String, String> env(Container c) {

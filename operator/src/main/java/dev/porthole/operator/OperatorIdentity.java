@@ -18,7 +18,8 @@ import java.io.UncheckedIOException;
 public final class OperatorIdentity {
     public static final String CLUSTER_ROLE_RESOURCE = "/META-INF/porthole/operator-clusterrole.yaml";
     public static final String SERVICE_ACCOUNT = "porthole-operator";
-    public static final String USER_ROLE_RESOURCE = "/META-INF/porthole/user-clusterrole.yaml";
+    public static final String CONNECT_ROLE_RESOURCE = "/META-INF/porthole/connect-clusterrole.yaml";
+    public static final String REQUESTER_ROLE_RESOURCE = "/META-INF/porthole/requester-clusterrole.yaml";
     public static final String NAMESPACE_ROLE_RESOURCE = "/META-INF/porthole/operator-role.yaml";
     public static final String LEADER_ELECTION_ROLE_RESOURCE = "/META-INF/porthole/operator-leader-election-role.yaml";
 
@@ -29,9 +30,17 @@ public final class OperatorIdentity {
         return load(client, CLUSTER_ROLE_RESOURCE);
     }
 
-    /** The role a cluster admin binds to let people create forwards and request client certificates. */
-    public static ClusterRole userRole(KubernetesClient client) {
-        return load(client, USER_ROLE_RESOURCE);
+    /**
+     * The role a cluster admin binds cluster-wide to let people connect: request client certificates and
+     * read a forward by name.
+     */
+    public static ClusterRole connectRole(KubernetesClient client) {
+        return load(client, CONNECT_ROLE_RESOURCE);
+    }
+
+    /** The role a cluster admin binds in a namespace to let people ask for forwards there. */
+    public static ClusterRole requesterRole(KubernetesClient client) {
+        return load(client, REQUESTER_ROLE_RESOURCE);
     }
 
     /** What the operator needs only in its own namespace (the CA and relay certificate Secrets). */
@@ -61,15 +70,11 @@ public final class OperatorIdentity {
     }
 
     /**
-     * Applies the ClusterRole and the namespace Role and binds both to {@code namespace/porthole-operator}
-     * (an admin client is needed). Without leader election, as a single operator runs.
+     * Applies the connect ClusterRole and binds it cluster-wide to the user {@code username}, as a cluster
+     * admin would for the people who may connect.
      */
-    /**
-     * Applies the user ClusterRole and binds it to the user {@code username}, as a cluster admin would
-     * for the people who may create forwards and request client certificates.
-     */
-    public static void bindUser(KubernetesClient admin, String username) {
-        ClusterRole role = userRole(admin);
+    public static void bindConnect(KubernetesClient admin, String username) {
+        ClusterRole role = connectRole(admin);
         admin.resource(role).forceConflicts().serverSideApply();
         admin.resource(new ClusterRoleBindingBuilder()
                 .withNewMetadata().withName(role.getMetadata().getName() + "-" + username).endMetadata()
@@ -78,6 +83,26 @@ public final class OperatorIdentity {
                 .build()).forceConflicts().serverSideApply();
     }
 
+    /**
+     * For local runs and tests, whose forwards live in namespaces made on the fly: {@link #bindConnect}, and
+     * the requester role bound cluster-wide (a ClusterRoleBinding) rather than per namespace as a cluster
+     * would bind it.
+     */
+    public static void bindUser(KubernetesClient admin, String username) {
+        bindConnect(admin, username);
+        ClusterRole role = requesterRole(admin);
+        admin.resource(role).forceConflicts().serverSideApply();
+        admin.resource(new ClusterRoleBindingBuilder()
+                .withNewMetadata().withName(role.getMetadata().getName() + "-" + username).endMetadata()
+                .withNewRoleRef("rbac.authorization.k8s.io", "ClusterRole", role.getMetadata().getName())
+                .addNewSubject().withKind("User").withApiGroup("rbac.authorization.k8s.io").withName(username).endSubject()
+                .build()).forceConflicts().serverSideApply();
+    }
+
+    /**
+     * Applies the ClusterRole and the namespace Role and binds both to {@code namespace/porthole-operator}
+     * (an admin client is needed). Without leader election, as a single operator runs.
+     */
     public static void bind(KubernetesClient admin, String namespace) {
         ClusterRole role = clusterRole(admin);
         admin.resource(role).forceConflicts().serverSideApply();

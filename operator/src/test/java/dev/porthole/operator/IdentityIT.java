@@ -78,7 +78,7 @@ class IdentityIT {
         }
         if (!usersBound) {
             for (Identity id : List.of(Identity.ALICE, Identity.BOB, Identity.MALLORY)) {
-                OperatorIdentity.bindUser(admin, id.username());
+                OperatorIdentity.bindConnect(admin, id.username()); // connecting only: the forwards are the admin's
             }
             usersBound = true;
         }
@@ -154,8 +154,8 @@ class IdentityIT {
         audience.setServiceAccounts(List.of(new ServiceAccountRef(ns.name(), "migrator")));
         activeForward(ns, "db", audience, "10m", null);
         String token = cluster.serviceAccountToken(ns.name(), "migrator", Duration.ofMinutes(10));
-        admin.resource(new ClusterRoleBindingBuilder().withNewMetadata().withName("porthole-user-sa-" + ns.name()).endMetadata()
-                .withNewRoleRef("rbac.authorization.k8s.io", "ClusterRole", "porthole-user")
+        admin.resource(new ClusterRoleBindingBuilder().withNewMetadata().withName("porthole-connect-sa-" + ns.name()).endMetadata()
+                .withNewRoleRef("rbac.authorization.k8s.io", "ClusterRole", OperatorIdentity.connectRole(admin).getMetadata().getName())
                 .addNewSubject().withKind("ServiceAccount").withName("migrator").withNamespace(ns.name()).endSubject()
                 .build()).forceConflicts().serverSideApply();
 

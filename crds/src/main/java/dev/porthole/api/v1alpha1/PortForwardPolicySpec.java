@@ -33,8 +33,8 @@ public class PortForwardPolicySpec {
     @Max(100)
     private Integer maxSessions;
 
-    @JsonPropertyDescription("Whether a Public forward may list a source range open to every address "
-            + "(0.0.0.0/0 or ::/0). Default false.")
+    @JsonPropertyDescription("Whether a Public forward's sourceRanges may together cover every IPv4 or every IPv6 "
+            + "address (0.0.0.0/0, or 0.0.0.0/1 with 128.0.0.0/1, ...). Default false.")
     private Boolean allowAnySource;
 
     @JsonPropertyDescription("Default exclusions this policy lifts for the namespaces it governs: KubeSystem, "

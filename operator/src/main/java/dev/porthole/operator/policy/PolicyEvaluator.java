@@ -87,14 +87,18 @@ public final class PolicyEvaluator {
             out.add("maxSessions " + spec.getMaxSessions() + " exceeds the policy maximum of " + policy.maxSessions());
         }
         if (!policy.allowAnySource() && spec.getSourceRanges() != null) {
-            spec.getSourceRanges().stream().filter(PolicyEvaluator::isAnySource).findFirst().ifPresent(r ->
-                    out.add("sourceRanges " + r + " opens the forward to every address; policy does not allow it"));
+            AddressCoverage.whole(spec.getSourceRanges()).ifPresent(w -> out.add(anySource(w)));
         }
         return out;
     }
 
-    private static boolean isAnySource(String cidr) {
-        return cidr.endsWith("/0");
+    /** A single /0 is named alone, as before; otherwise every range that takes part in covering a whole family. */
+    private static String anySource(AddressCoverage.Whole whole) {
+        return whole.ranges().stream().filter(r -> r.strip().endsWith("/0")).findFirst()
+                .map(r -> "sourceRanges " + r + " opens the forward to every address; policy does not allow it")
+                .orElseGet(() -> "sourceRanges " + String.join(", ", whole.ranges())
+                        + (whole.ranges().size() == 1 ? " covers " : " together cover ") + whole.words()
+                        + "; policy does not allow it");
     }
 
     private static <T> Set<T> intersect(Set<T> a, Set<T> b) {
