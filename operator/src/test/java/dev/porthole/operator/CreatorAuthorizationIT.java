@@ -188,7 +188,7 @@ class CreatorAuthorizationIT {
             assertThat(rightful.getStatus().getConditions()).anySatisfy(c -> {
                 assertThat(c.getType()).isEqualTo("CreatorAuthorized");
                 assertThat(c.getStatus()).isEqualTo("False");
-                assertThat(c.getReason()).isEqualTo("CreatorNotAuthorized");
+                assertThat(c.getReason()).isEqualTo("CreatorUnverified");
             });
             await().untilAsserted(() -> assertThat(Forwards.events(admin, ns.name(), "honest")).anySatisfy(e -> {
                 assertThat(e.getReason()).isEqualTo("Rejected");
@@ -250,6 +250,11 @@ class CreatorAuthorizationIT {
         assertThat(pf.getStatus().getMessage())
                 .isEqualTo("bob may not forward to pod db-0 in namespace " + ns.name() + " (needs create on pods/portforward)");
         assertThat(operator.closedForwards()).contains(ns.name() + "/db:creator not authorized: " + pf.getStatus().getMessage());
+        assertThat(pf.getStatus().getConditions()).anySatisfy(c -> {
+            assertThat(c.getType()).isEqualTo("CreatorAuthorized");
+            assertThat(c.getStatus()).isEqualTo("False");
+            assertThat(c.getReason()).isEqualTo("CreatorNotAuthorized");
+        });
     }
 
     @Test

@@ -14,6 +14,7 @@ import dev.porthole.api.v1alpha1.Target;
 import dev.porthole.operator.reconcile.AgentInjector;
 import dev.porthole.operator.reconcile.AgentTokenSecret;
 import dev.porthole.operator.support.Forwards;
+import dev.porthole.operator.support.Policies;
 import dev.porthole.testcluster.Kubelet;
 import dev.porthole.operator.support.RunningOperator;
 import dev.porthole.testcluster.LocalCluster;
@@ -171,6 +172,34 @@ class PortForwardLifecycleIT {
                     }));
             assertThat(admin.secrets().inNamespace(ns.name()).withName(AgentTokenSecret.nameFor(pf)).get()).isNull();
             assertThat(admin.pods().inNamespace(ns.name()).withName("db-0").get().getSpec().getEphemeralContainers()).isEmpty();
+        } finally {
+            admin.resource(policy).delete();
+        }
+    }
+
+    @Test
+    @DisplayName("source ranges that together let in every IPv4 address are refused like 0.0.0.0/0 unless the policy allows any source")
+    void sourceRangesCoveringEverythingRejected(TestNamespace ns) {
+        // given: a policy that allows Public forwards but not from anywhere
+        PortForwardPolicy policy = Policies.governing("public-" + ns.name(), ns.name(),
+                s -> s.setAllowedBindScopes(List.of(BindScope.Loopback, BindScope.Public)));
+        admin.resource(policy).create();
+        Kubelet.runningPod(admin, ns.name(), "web-0", Map.of(), "http", 8080);
+        try {
+            // when
+            PortForward halves = toPod(ns.name(), "halves", "web-0", 8080, "10m");
+            halves.getSpec().setBindScope(BindScope.Public);
+            halves.getSpec().setSourceRanges(List.of("0.0.0.0/1", "128.0.0.0/1"));
+            admin.resource(halves).create();
+            PortForward office = toPod(ns.name(), "office", "web-0", 8080, "10m");
+            office.getSpec().setBindScope(BindScope.Public);
+            office.getSpec().setSourceRanges(List.of("203.0.113.0/24"));
+            admin.resource(office).create();
+
+            // then
+            assertThat(awaitPhase(ns, "halves", Phase.Rejected).getStatus().getMessage())
+                    .isEqualTo("sourceRanges 0.0.0.0/1, 128.0.0.0/1 together cover every IPv4 address; policy does not allow it");
+            awaitPhase(ns, "office", Phase.Active);
         } finally {
             admin.resource(policy).delete();
         }

@@ -42,6 +42,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -161,24 +162,26 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
         // Who created the forward, and may they reach this target themselves? Nothing is resolved or injected
         // for a forward whose creator is unverified, excluded or not allowed.
         List<String> refusals = new ArrayList<>();
-        creators.whyUnverified(pf).ifPresent(refusals::add);
+        Optional<String> unverified = creators.whyUnverified(pf);
+        unverified.ifPresent(refusals::add);
         refusals.addAll(exclusions.forNamespace(ns, policy));
+        String refusal = unverified.isPresent() ? "CreatorUnverified" : "CreatorNotAuthorized";
         if (pf.getSpec().getRequestedBy() == null) {
-            return refuseCreator(pf, refusals, now, remaining);
+            return refuseCreator(pf, refusal, refusals, now, remaining);
         }
         ResolvedTarget target;
         try {
             target = targets.resolve(pf);
         } catch (TargetUnavailableException e) {
             if (!refusals.isEmpty()) {
-                return refuseCreator(pf, refusals, now, remaining);
+                return refuseCreator(pf, refusal, refusals, now, remaining);
             }
             return fail(pf, e.getMessage(), now, remaining);
         }
         refusals.addAll(exclusions.forPod(target.pod(), policy));
         authorization.refusal(pf.getSpec().getRequestedBy(), ns, target.podName()).ifPresent(refusals::add);
         if (!refusals.isEmpty()) {
-            return refuseCreator(pf, refusals, now, remaining);
+            return refuseCreator(pf, refusal, refusals, now, remaining);
         }
         setCondition(pf, Conditions.CREATOR_AUTHORIZED, true, "Authorized", pf.getSpec().getRequestedBy().getUser()
                 + " may port-forward to pod " + target.podName(), now);
@@ -245,13 +248,14 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
         return UpdateControl.patchStatus(pf).rescheduleAfter(remaining);
     }
 
-    private UpdateControl<PortForward> refuseCreator(PortForward pf, List<String> refusals, Instant now, Duration remaining) {
+    /** {@code reason}: CreatorUnverified or CreatorNotAuthorized (which also covers the default exclusions). */
+    private UpdateControl<PortForward> refuseCreator(PortForward pf, String reason, List<String> refusals, Instant now,
+                                                     Duration remaining) {
         PortForwardStatus status = pf.getStatus();
         String message = String.join("; ", refusals);
         boolean news = isNews(status, Phase.Rejected, message) && isNews(liveStatus(pf), Phase.Rejected, message);
         status.setPhase(Phase.Rejected);
         status.setMessage(message);
-        String reason = pf.getSpec().getRequestedBy() == null ? "CreatorUnverified" : "CreatorNotAuthorized";
         setCondition(pf, Conditions.CREATOR_AUTHORIZED, false, reason, message, now);
         setCondition(pf, Conditions.READY, false, reason, message, now);
         setCondition(pf, Conditions.AGENT_CONNECTED, false, reason, message, now);

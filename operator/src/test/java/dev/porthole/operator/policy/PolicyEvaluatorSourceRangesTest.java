@@ -56,7 +56,8 @@ class PolicyEvaluatorSourceRangesTest {
     }
 
     private static EffectivePolicy policy(boolean allowAnySource) {
-        return new EffectivePolicy(Duration.ofHours(8), Set.of(BindScope.Public), Set.of(), false, 10, allowAnySource);
+        return new EffectivePolicy(Duration.ofHours(8), Set.of(BindScope.Public), Set.of(), false, 10, allowAnySource,
+                Set.of(), EffectivePolicy.DEFAULT_MAX_AGENTS_PER_POD);
     }
 
     private static PortForwardSpec publicSpec(String ranges) {
