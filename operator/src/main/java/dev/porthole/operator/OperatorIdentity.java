@@ -8,6 +8,10 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 
 /**
  * The operator's least-privilege roles (shipped in this jar): a ClusterRole for what it does in every
@@ -61,10 +65,6 @@ public final class OperatorIdentity {
     }
 
     /**
-     * Applies the ClusterRole and the namespace Role and binds both to {@code namespace/porthole-operator}
-     * (an admin client is needed). Without leader election, as a single operator runs.
-     */
-    /**
      * Applies the user ClusterRole and binds it to the user {@code username}, as a cluster admin would
      * for the people who may create forwards and request client certificates.
      */
@@ -72,12 +72,32 @@ public final class OperatorIdentity {
         ClusterRole role = userRole(admin);
         admin.resource(role).forceConflicts().serverSideApply();
         admin.resource(new ClusterRoleBindingBuilder()
-                .withNewMetadata().withName(role.getMetadata().getName() + "-" + username).endMetadata()
+                .withNewMetadata().withName(role.getMetadata().getName() + "-" + bindingSuffix(username)).endMetadata()
                 .withNewRoleRef("rbac.authorization.k8s.io", "ClusterRole", role.getMetadata().getName())
                 .addNewSubject().withKind("User").withApiGroup("rbac.authorization.k8s.io").withName(username).endSubject()
                 .build()).forceConflicts().serverSideApply();
     }
 
+    /**
+     * The user name itself when it can be part of an object name, else a digest of it: user names may
+     * hold anything (spaces, punctuation, non-ASCII), object names may not.
+     */
+    static String bindingSuffix(String username) {
+        if (username.matches("[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?")) {
+            return username;
+        }
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(username.getBytes(StandardCharsets.UTF_8));
+            return "sha256-" + HexFormat.of().formatHex(digest, 0, 12);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Applies the ClusterRole and the namespace Role and binds both to {@code namespace/porthole-operator}
+     * (an admin client is needed). Without leader election, as a single operator runs.
+     */
     public static void bind(KubernetesClient admin, String namespace) {
         ClusterRole role = clusterRole(admin);
         admin.resource(role).forceConflicts().serverSideApply();
