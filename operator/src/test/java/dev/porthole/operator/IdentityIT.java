@@ -15,6 +15,8 @@ import dev.porthole.cli.Forwarder;
 import dev.porthole.cli.ForwarderConfig;
 import dev.porthole.cli.ForwarderException;
 import dev.porthole.cli.KubernetesCsrCertificateSource;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.porthole.operator.support.AuditLog;
 import dev.porthole.operator.support.EchoServer;
 import dev.porthole.operator.support.Forwards;
 import dev.porthole.operator.support.PodAgent;
@@ -23,6 +25,7 @@ import dev.porthole.protocol.EndReason;
 import dev.porthole.protocol.pki.CertificateAuthority;
 import dev.porthole.protocol.pki.ClientIdentity;
 import dev.porthole.protocol.pki.KeyMaterial;
+import dev.porthole.protocol.pki.Pem;
 import dev.porthole.sidecar.Agent;
 import dev.porthole.testcluster.Identity;
 import dev.porthole.testcluster.Kubelet;
@@ -43,6 +46,7 @@ import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -77,7 +81,8 @@ class IdentityIT {
             operator = RunningOperator.start(cluster);
         }
         if (!usersBound) {
-            for (Identity id : List.of(Identity.ALICE, Identity.BOB, Identity.MALLORY)) {
+            for (Identity id : List.of(Identity.ALICE, Identity.BOB, Identity.MALLORY, Identity.OBRIEN, Identity.JOSE,
+                    Identity.HEX_ALICE)) {
                 OperatorIdentity.bindUser(admin, id.username());
             }
             usersBound = true;
@@ -168,6 +173,41 @@ class IdentityIT {
     }
 
     @Test
+    @DisplayName("a name and groups full of DN and CSV punctuation and edge spaces reach the relay and the audit exactly")
+    void punctuatedIdentityArrivesExactly(TestNamespace ns) throws Exception {
+        identityArrivesExactly(ns, Identity.OBRIEN);
+    }
+
+    @Test
+    @DisplayName("a non-ASCII name and groups (accents, CJK, emoji) reach the relay and the audit byte for byte")
+    void nonAsciiIdentityArrivesExactly(TestNamespace ns) throws Exception {
+        identityArrivesExactly(ns, Identity.JOSE);
+    }
+
+    @Test
+    @DisplayName("a user named like hex-encoded 'alice' is himself at the relay, and is refused where only alice may connect")
+    void hexLookalikeIsNotAlice(TestNamespace ns) throws Exception {
+        // given: a certificate he got while in the audience
+        String forward = ns.name() + "/db";
+        String lookalike = Identity.HEX_ALICE.username();
+        activeForward(ns, "db", Audience.users("alice", lookalike), "10m", null);
+        KeyMaterial his = certificateFor(Identity.HEX_ALICE, forward);
+        assertThat(ClientIdentity.fromCertificate(his.certificate()).username()).isEqualTo(lookalike);
+        assertThat(roundTrip(connectWith(forward, f -> his), "as himself")).isEqualTo("as himself");
+
+        // when: only alice remains
+        admin.resources(PortForward.class).inNamespace(ns.name()).withName("db").edit(pf -> {
+            pf.getSpec().getAudience().setUsers(List.of("alice"));
+            return pf;
+        });
+
+        // then
+        assertThatThrownBy(() -> connectWith(forward, f -> his))
+                .isInstanceOf(ForwarderException.class)
+                .hasMessageContaining(lookalike + " is not in the audience of forward " + forward);
+    }
+
+    @Test
     @DisplayName("a user outside the audience is denied at the CSR, with the reason shown and audited")
     void outsiderDeniedAtCsr(TestNamespace ns) throws Exception {
         // given
@@ -188,7 +228,7 @@ class IdentityIT {
         CertificateAuthority forger = CertificateAuthority.create("Porthole CA", Duration.ofDays(1));
         KeyPair keys = CertificateAuthority.generateKeyPair();
         KeyMaterial forged = new KeyMaterial(keys.getPrivate(), List.of(forger.issueClientCertificate(keys.getPublic(),
-                new ClientIdentity("alice", List.of("sre-oncall"), ns.name() + "/db", Instant.now().plusSeconds(600)))));
+                new ClientIdentity("alice", List.of("sre-oncall"), ns.name() + "/db", uid(ns, "db"), Instant.now().plusSeconds(600)))));
 
         // when / then
         assertThatThrownBy(() -> connectWith(ns.name() + "/db", forward -> forged)).isInstanceOf(ForwarderException.class);
@@ -218,7 +258,7 @@ class IdentityIT {
         KeyPair keys = CertificateAuthority.generateKeyPair();
         KeyMaterial expired = new KeyMaterial(keys.getPrivate(), List.of(operator.operator().certificateAuthority()
                 .issueClientCertificate(keys.getPublic(), new ClientIdentity("alice", List.of(), ns.name() + "/db",
-                        Instant.now().minusSeconds(60)))));
+                        uid(ns, "db"), Instant.now().minusSeconds(60)))));
 
         // when / then
         assertThatThrownBy(() -> connectWith(ns.name() + "/db", forward -> expired))
@@ -366,6 +406,57 @@ class IdentityIT {
 
     // --- helpers
 
+    /**
+     * {@code id}, alone in a forward's audience, connects through the real CSR API and moves bytes; the
+     * API server's stamp, the certificate, and the relay's audit records all name exactly the same user
+     * and groups.
+     */
+    private void identityArrivesExactly(TestNamespace ns, Identity id) throws Exception {
+        // given
+        String forward = ns.name() + "/db";
+        activeForward(ns, "db", Audience.users(id.username()), "10m", null);
+        try (AuditLog auditLog = new AuditLog()) {
+            // when
+            Forwarder forwarder = connect(cluster.clientFor(id), forward);
+            String echoed = roundTrip(forwarder, "exactly");
+
+            // then
+            CertificateSigningRequest csr = csrFor(forward);
+            List<String> stamped = csr.getSpec().getGroups();
+            assertThat(echoed).isEqualTo("exactly");
+            assertThat(csr.getSpec().getUsername()).isEqualTo(id.username());
+            assertThat(stamped).containsAll(id.groups()).contains("system:authenticated");
+            ClientIdentity inCertificate = ClientIdentity.fromCertificate(issuedCertificate(csr));
+            assertThat(inCertificate.username()).isEqualTo(id.username());
+            assertThat(inCertificate.groups()).isEqualTo(stamped);
+            JsonNode opened = await().until(() -> auditLog.records(forward, "SessionOpened"), r -> !r.isEmpty()).get(0);
+            assertThat(opened.get("user").asText()).isEqualTo(id.username());
+            assertThat(opened.get("groups").asText()).isEqualTo(String.join(",", stamped));
+            JsonNode issued = await().until(() -> auditLog.records(forward, "CredentialIssued"), r -> !r.isEmpty()).get(0);
+            assertThat(issued.get("user").asText()).isEqualTo(id.username());
+        }
+    }
+
+    /** A certificate for {@code forward} through the real CSR API, as {@code id}. */
+    private KeyMaterial certificateFor(Identity id, String forward) {
+        return new KubernetesCsrCertificateSource(cluster.clientFor(id), Duration.ofMinutes(10), Duration.ofSeconds(30), line -> { })
+                .clientKey(forward);
+    }
+
+    /** The one CSR made for {@code forward} (each test has its own namespace, so its own forwards). */
+    private CertificateSigningRequest csrFor(String forward) {
+        List<CertificateSigningRequest> found = admin.certificates().v1().certificateSigningRequests().list().getItems().stream()
+                .filter(c -> c.getMetadata().getAnnotations() != null
+                        && forward.equals(c.getMetadata().getAnnotations().get("porthole.dev/forward")))
+                .toList();
+        assertThat(found).hasSize(1);
+        return found.get(0);
+    }
+
+    private static X509Certificate issuedCertificate(CertificateSigningRequest csr) {
+        return Pem.readCertificate(new String(Base64.getDecoder().decode(csr.getStatus().getCertificate()), StandardCharsets.UTF_8));
+    }
+
     private void activeForward(TestNamespace ns, String name, Audience audience, String ttl, String podName) throws IOException {
         activeForward(ns, name, audience, ttl, podName, null);
     }
@@ -435,6 +526,10 @@ class IdentityIT {
 
     private PortForward get(TestNamespace ns, String name) {
         return admin.resources(PortForward.class).inNamespace(ns.name()).withName(name).get();
+    }
+
+    private String uid(TestNamespace ns, String name) {
+        return get(ns, name).getMetadata().getUid();
     }
 
     private Event event(TestNamespace ns, String forward, String reason) {

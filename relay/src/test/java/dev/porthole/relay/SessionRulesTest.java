@@ -62,8 +62,8 @@ class SessionRulesTest {
     void clientChecks() {
         // given
         Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
-        ClientIdentity valid = new ClientIdentity("alice", List.of(), "shop/db", now.plusSeconds(600));
-        ClientIdentity expired = new ClientIdentity("alice", List.of(), "shop/db", now.minusSeconds(1));
+        ClientIdentity valid = new ClientIdentity("alice", List.of(), "shop/db", "uid-1", now.plusSeconds(600));
+        ClientIdentity expired = new ClientIdentity("alice", List.of(), "shop/db", "uid-1", now.minusSeconds(1));
         X509Certificate validCert = CA.issueClientCertificate(CertificateAuthority.generateKeyPair().getPublic(), valid);
         X509Certificate expiredCert = CA.issueClientCertificate(CertificateAuthority.generateKeyPair().getPublic(), expired);
         // when / then
@@ -86,9 +86,9 @@ class SessionRulesTest {
         // when / then
         assertThat(forwards.authenticate("shop/db", "t0ken")).isTrue();
         assertThat(forwards.authenticate("shop/db", "wrong")).isFalse();
-        assertThat(forwards.authorize(new ClientIdentity("bob", List.of("sre"), "shop/db", Instant.MAX), "shop/db", null)
+        assertThat(forwards.authorize(new ClientIdentity("bob", List.of("sre"), "shop/db", "uid-1", Instant.MAX), "shop/db", null)
                 .scope()).isEqualTo(dev.porthole.protocol.BindScope.CLUSTER);
-        assertThat(forwards.authorize(new ClientIdentity("eve", List.of(), "shop/db", Instant.MAX), "shop/db", null)
+        assertThat(forwards.authorize(new ClientIdentity("eve", List.of(), "shop/db", "uid-1", Instant.MAX), "shop/db", null)
                 .allowed()).isFalse();
     }
 }

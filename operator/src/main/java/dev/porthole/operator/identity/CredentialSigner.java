@@ -7,6 +7,7 @@ import dev.porthole.operator.metrics.OperatorMetrics;
 import dev.porthole.operator.relay.ForwardLookup;
 import dev.porthole.protocol.pki.CertificateAuthority;
 import dev.porthole.protocol.pki.ClientIdentity;
+import dev.porthole.protocol.pki.IdentityNames;
 import dev.porthole.protocol.pki.Pem;
 import io.fabric8.kubernetes.api.model.certificates.v1.CertificateSigningRequest;
 import io.fabric8.kubernetes.api.model.certificates.v1.CertificateSigningRequestCondition;
@@ -32,9 +33,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The signer for {@code porthole.dev/client}: approves a CertificateSigningRequest only when the
- * identity the API server stamped on it is in the named forward's audience and the forward is Active,
- * then signs a certificate carrying that identity and {@code porthole://NAMESPACE/NAME}, expiring no
- * later than the forward. Everything else is denied with a reason the requester sees on the CSR.
+ * identity the API server stamped on it can be carried exactly ({@link IdentityNames}) and is in the
+ * named forward's audience and the forward is Active, then signs a certificate carrying that identity
+ * and the forward's name and uid, expiring no later than the forward. Everything else is denied with a
+ * reason the requester sees on the CSR.
  */
 @ControllerConfiguration(name = "porthole-client-signer", generationAwareEventProcessing = false,
         informer = @Informer(fieldSelector = @Field(path = "spec.signerName", value = CredentialSigner.SIGNER)))
@@ -78,24 +80,30 @@ public class CredentialSigner implements Reconciler<CertificateSigningRequest> {
         List<String> groups = csr.getSpec().getGroups() == null ? List.of() : csr.getSpec().getGroups();
         Long requested = csr.getSpec().getExpirationSeconds() == null ? null : csr.getSpec().getExpirationSeconds().longValue();
         Instant now = clock.instant();
-        CredentialDecision decision = CredentialDecision.decide(forwardName, forward, username, groups, requested, now);
         Map<String, Object> fields = new LinkedHashMap<>();
         fields.put("user", username);
         fields.put("groups", String.join(",", groups));
         fields.put("csr", name);
+        // Names a certificate cannot carry exactly are refused before anything else looks at them.
+        String unrepresentable = IdentityNames.problem(username, groups);
+        if (unrepresentable != null) {
+            // the names may hold the very characters refused: logs and Events get them escaped
+            String shown = IdentityNames.escaped(username);
+            fields.put("user", shown);
+            fields.put("groups", String.join(",", groups.stream().map(IdentityNames::escaped).toList()));
+            deny(name, "UnsupportedIdentity", unrepresentable + ", so no certificate could carry it exactly",
+                    forward, shown, forwardName, fields, now);
+            return UpdateControl.noUpdate();
+        }
+        CredentialDecision decision = CredentialDecision.decide(forwardName, forward, username, groups, requested, now);
         if (!decision.approved()) {
-            client.certificates().v1().certificateSigningRequests().withName(name)
-                    .deny(condition("Denied", "PortholeDenied", decision.reason(), now));
-            log.info("client certificate denied csr={} user={} forward={} reason={}", name, username, forwardName, decision.reason());
-            metrics.credentialDenied();
-            forward.ifPresent(pf -> audit.record(pf, AuditReason.CredentialDenied,
-                    "client certificate refused to " + username + ": " + decision.reason(), fields));
+            deny(name, "PortholeDenied", decision.reason(), forward, username, forwardName, fields, now);
             return UpdateControl.noUpdate();
         }
         try {
             String requestPem = new String(Base64.getDecoder().decode(csr.getSpec().getRequest()), StandardCharsets.UTF_8);
-            var cert = ca.issueClientCertificate(requestPem,
-                    new ClientIdentity(username, groups, forwardName, decision.notAfter()));
+            var cert = ca.issueClientCertificate(requestPem, new ClientIdentity(username, groups, forwardName,
+                    forward.get().getMetadata().getUid(), decision.notAfter()));
             CertificateSigningRequest approved = client.certificates().v1().certificateSigningRequests().withName(name)
                     .approve(condition("Approved", "PortholeApproved", decision.reason(), now));
             approved.getStatus().setCertificate(Base64.getEncoder().encodeToString(
@@ -107,14 +115,21 @@ public class CredentialSigner implements Reconciler<CertificateSigningRequest> {
                     "client certificate issued to " + username + " until " + decision.notAfter(), fields);
         } catch (RuntimeException e) {
             // a malformed request is the requester's problem, not a reason to retry forever
-            String reason = "the certificate request could not be signed: " + e.getMessage();
-            client.certificates().v1().certificateSigningRequests().withName(name)
-                    .deny(condition("Denied", "InvalidRequest", reason, now));
-            metrics.credentialDenied();
-            forward.ifPresent(pf -> audit.record(pf, AuditReason.CredentialDenied,
-                    "client certificate refused to " + username + ": " + reason, fields));
+            deny(name, "InvalidRequest", "the certificate request could not be signed: " + e.getMessage(), forward,
+                    username, forwardName, fields, now);
         }
         return UpdateControl.noUpdate();
+    }
+
+    /** Denies the CSR with {@code message} (which the requester sees), logs, counts and audits it. */
+    private void deny(String csrName, String conditionReason, String message, Optional<PortForward> forward,
+                      String username, String forwardName, Map<String, Object> fields, Instant now) {
+        client.certificates().v1().certificateSigningRequests().withName(csrName)
+                .deny(condition("Denied", conditionReason, message, now));
+        log.info("client certificate denied csr={} user={} forward={} reason={}", csrName, username, forwardName, message);
+        metrics.credentialDenied();
+        forward.ifPresent(pf -> audit.record(pf, AuditReason.CredentialDenied,
+                "client certificate refused to " + username + ": " + message, fields));
     }
 
     private static boolean isFinished(CertificateSigningRequest csr) {
