@@ -251,6 +251,30 @@ class IdentityIT {
     }
 
     @Test
+    @DisplayName("a certificate dies with its forward: re-created under the same name, the forward refuses it and takes a fresh one")
+    void certificateBoundToForwardUid(TestNamespace ns) throws Exception {
+        // given: a certificate that worked on the first forward
+        String forward = ns.name() + "/db";
+        activeForward(ns, "db", Audience.users("alice"), "10m", null);
+        String firstUid = uid(ns, "db");
+        KeyMaterial first = certificateFor(Identity.ALICE, forward);
+        assertThat(roundTrip(connectWith(forward, f -> first), "first")).isEqualTo("first");
+
+        // when: deleted, and created again with the same name and audience, Active again
+        admin.resources(PortForward.class).inNamespace(ns.name()).withName("db").delete();
+        await().atMost(Duration.ofSeconds(20)).until(() -> get(ns, "db") == null);
+        activeForward(ns, "db", Audience.users("alice"), "10m", "db-1");
+
+        // then
+        assertThat(uid(ns, "db")).isNotEqualTo(firstUid);
+        assertThat(roundTrip(connect(cluster.clientFor(Identity.ALICE), forward), "fresh")).isEqualTo("fresh");
+        assertThatThrownBy(() -> connectWith(forward, f -> first))
+                .isInstanceOf(ForwarderException.class)
+                .hasMessageContaining("certificate was issued for an earlier forward named " + forward + " (uid " + firstUid
+                        + "); request a new one");
+    }
+
+    @Test
     @DisplayName("an expired certificate is refused with the time it expired")
     void expiredCertificateRefused(TestNamespace ns) throws Exception {
         // given: signed by the real Porthole CA, but already expired

@@ -122,6 +122,7 @@ public final class RelayMain {
                 "bind.address=127.0.0.1", "agent.port=7443", "client.port=7444",
                 "tls.cert=relay.pem", "tls.key=relay-key.pem", "client.ca=ca.pem",
                 "forward." + forward + ".token=" + token,
+                "forward." + forward + ".uid=" + uid,
                 "forward." + forward + ".users=" + user,
                 "forward." + forward + ".groups=" + String.join(",", groups),
                 "forward." + forward + ".scope=" + option(options, "--scope", "Loopback"),

@@ -79,6 +79,7 @@ class SessionRulesTest {
         // given
         java.util.Properties p = new java.util.Properties();
         p.setProperty("forward.shop/db.token", "t0ken");
+        p.setProperty("forward.shop/db.uid", "uid-1");
         p.setProperty("forward.shop/db.users", "alice");
         p.setProperty("forward.shop/db.groups", "sre");
         p.setProperty("forward.shop/db.scope", "Cluster");
@@ -90,5 +91,41 @@ class SessionRulesTest {
                 .scope()).isEqualTo(dev.porthole.protocol.BindScope.CLUSTER);
         assertThat(forwards.authorize(new ClientIdentity("eve", List.of(), "shop/db", "uid-1", Instant.MAX), "shop/db", null)
                 .allowed()).isFalse();
+    }
+
+    @Test
+    @DisplayName("the standalone config refuses a certificate bound to another uid of the same forward name")
+    void staticForwardsBindUid() {
+        // given
+        java.util.Properties p = new java.util.Properties();
+        p.setProperty("forward.shop/db.token", "t0ken");
+        p.setProperty("forward.shop/db.uid", "uid-2");
+        p.setProperty("forward.shop/db.users", "alice");
+        StaticForwards forwards = StaticForwards.fromProperties(p, java.time.Clock.systemUTC());
+
+        // when
+        Decision earlier = forwards.authorize(new ClientIdentity("alice", List.of(), "shop/db", "uid-1", Instant.MAX),
+                "shop/db", null);
+        Decision current = forwards.authorize(new ClientIdentity("alice", List.of(), "shop/db", "uid-2", Instant.MAX),
+                "shop/db", null);
+
+        // then
+        assertThat(earlier.allowed()).isFalse();
+        assertThat(earlier.reason())
+                .isEqualTo("certificate was issued for an earlier forward named shop/db (uid uid-1); request a new one");
+        assertThat(current.allowed()).isTrue();
+    }
+
+    @Test
+    @DisplayName("a standalone forward without a uid is a configuration error, not a forward any certificate fits")
+    void staticForwardNeedsUid() {
+        // given
+        java.util.Properties p = new java.util.Properties();
+        p.setProperty("forward.shop/db.token", "t0ken");
+        p.setProperty("forward.shop/db.users", "alice");
+
+        // when / then
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> StaticForwards.fromProperties(p, java.time.Clock.systemUTC()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("forward.shop/db.uid is missing: client certificates are bound to it");
     }
 }
