@@ -82,7 +82,7 @@ class IdentityIT {
         }
         if (!usersBound) {
             for (Identity id : List.of(Identity.ALICE, Identity.BOB, Identity.MALLORY, Identity.OBRIEN, Identity.JOSE,
-                    Identity.HEX_ALICE)) {
+                    Identity.HEX_ALICE, Identity.CONTROL_EVE)) {
                 OperatorIdentity.bindUser(admin, id.username());
             }
             usersBound = true;
@@ -205,6 +205,23 @@ class IdentityIT {
         assertThatThrownBy(() -> connectWith(forward, f -> his))
                 .isInstanceOf(ForwarderException.class)
                 .hasMessageContaining(lookalike + " is not in the audience of forward " + forward);
+    }
+
+    @Test
+    @DisplayName("a user name with a control character is denied at the CSR, though in the audience, and audited escaped")
+    void controlCharacterNameDenied(TestNamespace ns) throws Exception {
+        // given
+        activeForward(ns, "db", Audience.users(Identity.CONTROL_EVE.username()), "10m", null);
+
+        // when / then
+        assertThatThrownBy(() -> certificateFor(Identity.CONTROL_EVE, ns.name() + "/db"))
+                .isInstanceOf(ForwarderException.class)
+                .hasMessage("client certificate refused: the user name contains the control character U+0009 at index 3,"
+                        + " so no certificate could carry it exactly");
+        assertThat(csrFor(ns.name() + "/db").getStatus().getConditions()).singleElement()
+                .satisfies(c -> assertThat(c.getReason()).isEqualTo("UnsupportedIdentity"));
+        await().untilAsserted(() -> assertThat(event(ns, "db", "CredentialDenied").getNote())
+                .contains("user=eve\\u0009admin").doesNotContain("\t"));
     }
 
     @Test

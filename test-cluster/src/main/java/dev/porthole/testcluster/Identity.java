@@ -24,7 +24,9 @@ public enum Identity {
     /** Non-ASCII: accents, CJK and an emoji outside the Basic Multilingual Plane. */
     JOSE("José Müller", List.of("équipe données", "渡辺", "🚀 launch")),
     /** A name that a DN parser reads as hex-encoded DER: UTF8String "alice". */
-    HEX_ALICE("#0c05616c696365", List.of("dev-team"));
+    HEX_ALICE("#0c05616c696365", List.of("dev-team")),
+    /** A control character (a tab) in the name: the API server authenticates it; Porthole's signer refuses it. */
+    CONTROL_EVE("eve\tadmin", List.of("sre-oncall"));
 
     private final String username;
     private final List<String> groups;

@@ -108,7 +108,7 @@ class ControlPlaneIT {
     @Test
     @DisplayName("awkward user and group names in the token file are authenticated exactly, by the API and through kubectl")
     void awkwardNamesAuthenticateExactly(TestCluster cluster) {
-        for (Identity id : List.of(Identity.OBRIEN, Identity.JOSE, Identity.HEX_ALICE, Identity.MALLORY)) {
+        for (Identity id : List.of(Identity.OBRIEN, Identity.JOSE, Identity.HEX_ALICE, Identity.CONTROL_EVE, Identity.MALLORY)) {
             // given
             List<String> expectedGroups = new java.util.ArrayList<>(id.groups());
             expectedGroups.add("system:authenticated");
