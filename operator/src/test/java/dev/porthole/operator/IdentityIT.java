@@ -46,6 +46,7 @@ import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
+import java.security.KeyPairGenerator;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
@@ -54,6 +55,10 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.pkcs.PKCS10CertificationRequest;
+import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -222,6 +227,44 @@ class IdentityIT {
                 .satisfies(c -> assertThat(c.getReason()).isEqualTo("UnsupportedIdentity"));
         await().untilAsserted(() -> assertThat(event(ns, "db", "CredentialDenied").getNote())
                 .contains("user=eve\\u0009admin").doesNotContain("\t"));
+    }
+
+    @Test
+    @DisplayName("a request for server auth, or for key encipherment and cert sign, is denied with the reason, though the user is in the audience")
+    void otherUsagesDenied(TestNamespace ns) throws Exception {
+        // given
+        activeForward(ns, "db", Audience.users("alice"), "10m", null);
+        PKCS10CertificationRequest request = CertificateAuthority.createCertificationRequest(
+                CertificateAuthority.generateKeyPair(), "alice");
+
+        // when
+        CertificateSigningRequest serverAuth = requestAs(Identity.ALICE, ns.name() + "/db", request, "client auth", "server auth");
+        CertificateSigningRequest signing = requestAs(Identity.ALICE, ns.name() + "/db", request,
+                "client auth", "key encipherment", "cert sign");
+
+        // then
+        assertDenied(serverAuth, "the request asks for usages a Porthole client certificate never has: server auth;"
+                + " only 'client auth' and 'digital signature' may be requested");
+        assertDenied(signing, "the request asks for usages a Porthole client certificate never has: key encipherment,"
+                + " cert sign; only 'client auth' and 'digital signature' may be requested");
+    }
+
+    @Test
+    @DisplayName("a request with an RSA-2048 key is denied with the reason, though the user is in the audience")
+    void rsaKeyDenied(TestNamespace ns) throws Exception {
+        // given
+        activeForward(ns, "db", Audience.users("alice"), "10m", null);
+        KeyPairGenerator rsa = KeyPairGenerator.getInstance("RSA");
+        rsa.initialize(2048);
+        KeyPair keys = rsa.generateKeyPair();
+        PKCS10CertificationRequest request = new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=alice"), keys.getPublic())
+                .build(new JcaContentSignerBuilder("SHA256withRSA").build(keys.getPrivate()));
+
+        // when
+        CertificateSigningRequest answered = requestAs(Identity.ALICE, ns.name() + "/db", request, "client auth");
+
+        // then
+        assertDenied(answered, "the request's key is RSA; Porthole client certificates need an EC P-256 (secp256r1) key");
     }
 
     @Test
@@ -482,6 +525,29 @@ class IdentityIT {
     private KeyMaterial certificateFor(Identity id, String forward) {
         return new KubernetesCsrCertificateSource(cluster.clientFor(id), Duration.ofMinutes(10), Duration.ofSeconds(30), line -> { })
                 .clientKey(forward);
+    }
+
+    /** Creates a CSR for {@code forward} as {@code id} with exactly these usages, and returns it once answered. */
+    private CertificateSigningRequest requestAs(Identity id, String forward, PKCS10CertificationRequest request,
+                                                String... usages) {
+        String pem = Pem.write(request);
+        CertificateSigningRequest csr = cluster.clientFor(id).certificates().v1().certificateSigningRequests()
+                .resource(new CertificateSigningRequestBuilder()
+                        .withNewMetadata().withGenerateName("shape-").addToAnnotations("porthole.dev/forward", forward).endMetadata()
+                        .withNewSpec().withSignerName("porthole.dev/client").withUsages(usages).withExpirationSeconds(600)
+                        .withRequest(Base64.getEncoder().encodeToString(pem.getBytes(StandardCharsets.UTF_8))).endSpec().build())
+                .create();
+        return await().until(() -> admin.certificates().v1().certificateSigningRequests().withName(csr.getMetadata().getName()).get(),
+                c -> c.getStatus() != null && c.getStatus().getConditions() != null && !c.getStatus().getConditions().isEmpty());
+    }
+
+    private static void assertDenied(CertificateSigningRequest answered, String message) {
+        assertThat(answered.getStatus().getCertificate()).isNullOrEmpty();
+        assertThat(answered.getStatus().getConditions()).singleElement().satisfies(c -> {
+            assertThat(c.getType()).isEqualTo("Denied");
+            assertThat(c.getReason()).isEqualTo("InvalidRequest");
+            assertThat(c.getMessage()).isEqualTo(message);
+        });
     }
 
     /** The one CSR made for {@code forward} (each test has its own namespace, so its own forwards). */

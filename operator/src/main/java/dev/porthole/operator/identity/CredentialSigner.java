@@ -20,6 +20,7 @@ import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import java.nio.charset.StandardCharsets;
+import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -28,13 +29,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The signer for {@code porthole.dev/client}: approves a CertificateSigningRequest only when the
- * identity the API server stamped on it can be carried exactly ({@link IdentityNames}) and is in the
- * named forward's audience and the forward is Active, then signs a certificate carrying that identity
+ * identity the API server stamped on it can be carried exactly ({@link IdentityNames}), the request asks
+ * for client-auth usages and an EC P-256 key ({@link CertificateRequestCheck}), and the identity is in
+ * the named forward's audience and the forward is Active; then signs a certificate carrying that identity
  * and the forward's name and uid, expiring no later than the forward. Everything else is denied with a
  * reason the requester sees on the CSR.
  */
@@ -95,29 +98,50 @@ public class CredentialSigner implements Reconciler<CertificateSigningRequest> {
                     forward, shown, forwardName, fields, now);
             return UpdateControl.noUpdate();
         }
+        String usages = CertificateRequestCheck.usageRefusal(csr.getSpec().getUsages());
+        if (usages != null) {
+            deny(name, "InvalidRequest", usages, forward, username, forwardName, fields, now);
+            return UpdateControl.noUpdate();
+        }
+        PKCS10CertificationRequest request;
+        try {
+            request = Pem.readCertificationRequest(new String(Base64.getDecoder().decode(csr.getSpec().getRequest()),
+                    StandardCharsets.UTF_8));
+        } catch (RuntimeException e) {
+            deny(name, "InvalidRequest", "the request is not a PEM certificate request: " + e.getMessage(), forward,
+                    username, forwardName, fields, now);
+            return UpdateControl.noUpdate();
+        }
+        String key = CertificateRequestCheck.keyRefusal(request);
+        if (key != null) {
+            deny(name, "InvalidRequest", key, forward, username, forwardName, fields, now);
+            return UpdateControl.noUpdate();
+        }
         CredentialDecision decision = CredentialDecision.decide(forwardName, forward, username, groups, requested, now);
         if (!decision.approved()) {
             deny(name, "PortholeDenied", decision.reason(), forward, username, forwardName, fields, now);
             return UpdateControl.noUpdate();
         }
+        X509Certificate cert;
         try {
-            String requestPem = new String(Base64.getDecoder().decode(csr.getSpec().getRequest()), StandardCharsets.UTF_8);
-            var cert = ca.issueClientCertificate(requestPem, new ClientIdentity(username, groups, forwardName,
+            cert = ca.issueClientCertificate(request, new ClientIdentity(username, groups, forwardName,
                     forward.get().getMetadata().getUid(), decision.notAfter()));
-            CertificateSigningRequest approved = client.certificates().v1().certificateSigningRequests().withName(name)
-                    .approve(condition("Approved", "PortholeApproved", decision.reason(), now));
-            approved.getStatus().setCertificate(Base64.getEncoder().encodeToString(
-                    Pem.write(cert).getBytes(StandardCharsets.UTF_8)));
-            client.certificates().v1().certificateSigningRequests().resource(approved).updateStatus();
-            fields.put("notAfter", decision.notAfter().toString());
-            metrics.credentialIssued();
-            audit.record(forward.get(), AuditReason.CredentialIssued,
-                    "client certificate issued to " + username + " until " + decision.notAfter(), fields);
         } catch (RuntimeException e) {
-            // a malformed request is the requester's problem, not a reason to retry forever
+            // a malformed request is the requester's problem, not a reason to retry forever; failures of the
+            // API calls below are not, and are retried
             deny(name, "InvalidRequest", "the certificate request could not be signed: " + e.getMessage(), forward,
                     username, forwardName, fields, now);
+            return UpdateControl.noUpdate();
         }
+        CertificateSigningRequest approved = client.certificates().v1().certificateSigningRequests().withName(name)
+                .approve(condition("Approved", "PortholeApproved", decision.reason(), now));
+        approved.getStatus().setCertificate(Base64.getEncoder().encodeToString(
+                Pem.write(cert).getBytes(StandardCharsets.UTF_8)));
+        client.certificates().v1().certificateSigningRequests().resource(approved).updateStatus();
+        fields.put("notAfter", decision.notAfter().toString());
+        metrics.credentialIssued();
+        audit.record(forward.get(), AuditReason.CredentialIssued,
+                "client certificate issued to " + username + " until " + decision.notAfter(), fields);
         return UpdateControl.noUpdate();
     }
 
