@@ -106,7 +106,7 @@ class CreateCommandIT {
         all[args.length] = "--kubeconfig";
         all[args.length + 1] = cluster.kubeconfig().toString();
         all[args.length + 2] = "--context";
-        all[args.length + 3] = as.username();
+        all[args.length + 3] = as.contextName();
         return cli.execute(all);
     }
 }

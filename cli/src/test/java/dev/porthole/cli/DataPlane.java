@@ -110,7 +110,7 @@ final class DataPlane implements AutoCloseable {
     KeyMaterial clientKey(String forward, Instant notAfter) {
         KeyPair keys = CertificateAuthority.generateKeyPair();
         return new KeyMaterial(keys.getPrivate(), List.of(ca.issueClientCertificate(keys.getPublic(),
-                new ClientIdentity(USER, List.of("sre-oncall"), forward, notAfter))));
+                new ClientIdentity(USER, List.of("sre-oncall"), forward, "dataplane-" + forward.replace('/', '-'), notAfter))));
     }
 
     ForwarderConfig forwarderConfig(String forward, KeyMaterial key, InetAddress bind) {

@@ -67,7 +67,7 @@ class ExamplesIT {
             StringWriter err = new StringWriter();
             int exit = PortholeCli.commandLine().setOut(new PrintWriter(out, true)).setErr(new PrintWriter(err, true))
                     .execute("create", "--dry-run", "-f", manifest.toString(), "--kubeconfig", cluster.kubeconfig().toString(),
-                            "--context", Identity.ADMIN.username());
+                            "--context", Identity.ADMIN.contextName());
             assertThat(exit).as(what + ": " + err).isZero();
             assertThat(out.toString()).contains("would be created").contains("requested by " + Identity.ADMIN.username());
         }

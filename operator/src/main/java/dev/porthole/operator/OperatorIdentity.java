@@ -8,6 +8,10 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 
 /**
  * The operator's least-privilege roles (shipped in this jar): a ClusterRole for what it does in every
@@ -77,7 +81,7 @@ public final class OperatorIdentity {
         ClusterRole role = connectRole(admin);
         admin.resource(role).forceConflicts().serverSideApply();
         admin.resource(new ClusterRoleBindingBuilder()
-                .withNewMetadata().withName(role.getMetadata().getName() + "-" + username).endMetadata()
+                .withNewMetadata().withName(role.getMetadata().getName() + "-" + bindingSuffix(username)).endMetadata()
                 .withNewRoleRef("rbac.authorization.k8s.io", "ClusterRole", role.getMetadata().getName())
                 .addNewSubject().withKind("User").withApiGroup("rbac.authorization.k8s.io").withName(username).endSubject()
                 .build()).forceConflicts().serverSideApply();
@@ -93,10 +97,26 @@ public final class OperatorIdentity {
         ClusterRole role = requesterRole(admin);
         admin.resource(role).forceConflicts().serverSideApply();
         admin.resource(new ClusterRoleBindingBuilder()
-                .withNewMetadata().withName(role.getMetadata().getName() + "-" + username).endMetadata()
+                .withNewMetadata().withName(role.getMetadata().getName() + "-" + bindingSuffix(username)).endMetadata()
                 .withNewRoleRef("rbac.authorization.k8s.io", "ClusterRole", role.getMetadata().getName())
                 .addNewSubject().withKind("User").withApiGroup("rbac.authorization.k8s.io").withName(username).endSubject()
                 .build()).forceConflicts().serverSideApply();
+    }
+
+    /**
+     * The user name itself when it can be part of an object name, else a digest of it: user names may
+     * hold anything (spaces, punctuation, non-ASCII), object names may not.
+     */
+    static String bindingSuffix(String username) {
+        if (username.matches("[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?")) {
+            return username;
+        }
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(username.getBytes(StandardCharsets.UTF_8));
+            return "sha256-" + HexFormat.of().formatHex(digest, 0, 12);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /**

@@ -15,6 +15,8 @@ import dev.porthole.cli.Forwarder;
 import dev.porthole.cli.ForwarderConfig;
 import dev.porthole.cli.ForwarderException;
 import dev.porthole.cli.KubernetesCsrCertificateSource;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.porthole.operator.support.AuditLog;
 import dev.porthole.operator.support.EchoServer;
 import dev.porthole.operator.support.Forwards;
 import dev.porthole.operator.support.PodAgent;
@@ -23,6 +25,7 @@ import dev.porthole.protocol.EndReason;
 import dev.porthole.protocol.pki.CertificateAuthority;
 import dev.porthole.protocol.pki.ClientIdentity;
 import dev.porthole.protocol.pki.KeyMaterial;
+import dev.porthole.protocol.pki.Pem;
 import dev.porthole.sidecar.Agent;
 import dev.porthole.testcluster.Identity;
 import dev.porthole.testcluster.Kubelet;
@@ -43,6 +46,8 @@ import java.net.InetAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -50,6 +55,10 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.pkcs.PKCS10CertificationRequest;
+import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -77,7 +86,8 @@ class IdentityIT {
             operator = RunningOperator.start(cluster);
         }
         if (!usersBound) {
-            for (Identity id : List.of(Identity.ALICE, Identity.BOB, Identity.MALLORY)) {
+            for (Identity id : List.of(Identity.ALICE, Identity.BOB, Identity.MALLORY, Identity.OBRIEN, Identity.JOSE,
+                    Identity.HEX_ALICE, Identity.CONTROL_EVE)) {
                 OperatorIdentity.bindConnect(admin, id.username()); // connecting only: the forwards are the admin's
             }
             usersBound = true;
@@ -168,6 +178,96 @@ class IdentityIT {
     }
 
     @Test
+    @DisplayName("a name and groups full of DN and CSV punctuation and edge spaces reach the relay and the audit exactly")
+    void punctuatedIdentityArrivesExactly(TestNamespace ns) throws Exception {
+        identityArrivesExactly(ns, Identity.OBRIEN);
+    }
+
+    @Test
+    @DisplayName("a non-ASCII name and groups (accents, CJK, emoji) reach the relay and the audit byte for byte")
+    void nonAsciiIdentityArrivesExactly(TestNamespace ns) throws Exception {
+        identityArrivesExactly(ns, Identity.JOSE);
+    }
+
+    @Test
+    @DisplayName("a user named like hex-encoded 'alice' is himself at the relay, and is refused where only alice may connect")
+    void hexLookalikeIsNotAlice(TestNamespace ns) throws Exception {
+        // given: a certificate he got while in the audience
+        String forward = ns.name() + "/db";
+        String lookalike = Identity.HEX_ALICE.username();
+        activeForward(ns, "db", Audience.users("alice", lookalike), "10m", null);
+        KeyMaterial his = certificateFor(Identity.HEX_ALICE, forward);
+        assertThat(ClientIdentity.fromCertificate(his.certificate()).username()).isEqualTo(lookalike);
+        assertThat(roundTrip(connectWith(forward, f -> his), "as himself")).isEqualTo("as himself");
+
+        // when: only alice remains
+        admin.resources(PortForward.class).inNamespace(ns.name()).withName("db").edit(pf -> {
+            pf.getSpec().getAudience().setUsers(List.of("alice"));
+            return pf;
+        });
+
+        // then
+        assertThatThrownBy(() -> connectWith(forward, f -> his))
+                .isInstanceOf(ForwarderException.class)
+                .hasMessageContaining(lookalike + " is not in the audience of forward " + forward);
+    }
+
+    @Test
+    @DisplayName("a user name with a control character is denied at the CSR, though in the audience, and audited escaped")
+    void controlCharacterNameDenied(TestNamespace ns) throws Exception {
+        // given
+        activeForward(ns, "db", Audience.users(Identity.CONTROL_EVE.username()), "10m", null);
+
+        // when / then
+        assertThatThrownBy(() -> certificateFor(Identity.CONTROL_EVE, ns.name() + "/db"))
+                .isInstanceOf(ForwarderException.class)
+                .hasMessage("client certificate refused: the user name contains the control character U+0009 at index 3,"
+                        + " so no certificate could carry it exactly");
+        assertThat(csrFor(ns.name() + "/db").getStatus().getConditions()).singleElement()
+                .satisfies(c -> assertThat(c.getReason()).isEqualTo("UnsupportedIdentity"));
+        await().untilAsserted(() -> assertThat(event(ns, "db", "CredentialDenied").getNote())
+                .contains("user=eve\\u0009admin").doesNotContain("\t"));
+    }
+
+    @Test
+    @DisplayName("a request for server auth, or for key encipherment and cert sign, is denied with the reason, though the user is in the audience")
+    void otherUsagesDenied(TestNamespace ns) throws Exception {
+        // given
+        activeForward(ns, "db", Audience.users("alice"), "10m", null);
+        PKCS10CertificationRequest request = CertificateAuthority.createCertificationRequest(
+                CertificateAuthority.generateKeyPair(), "alice");
+
+        // when
+        CertificateSigningRequest serverAuth = requestAs(Identity.ALICE, ns.name() + "/db", request, "client auth", "server auth");
+        CertificateSigningRequest signing = requestAs(Identity.ALICE, ns.name() + "/db", request,
+                "client auth", "key encipherment", "cert sign");
+
+        // then
+        assertDenied(serverAuth, "the request asks for usages a Porthole client certificate never has: server auth;"
+                + " only 'client auth' and 'digital signature' may be requested");
+        assertDenied(signing, "the request asks for usages a Porthole client certificate never has: key encipherment,"
+                + " cert sign; only 'client auth' and 'digital signature' may be requested");
+    }
+
+    @Test
+    @DisplayName("a request with an RSA-2048 key is denied with the reason, though the user is in the audience")
+    void rsaKeyDenied(TestNamespace ns) throws Exception {
+        // given
+        activeForward(ns, "db", Audience.users("alice"), "10m", null);
+        KeyPairGenerator rsa = KeyPairGenerator.getInstance("RSA");
+        rsa.initialize(2048);
+        KeyPair keys = rsa.generateKeyPair();
+        PKCS10CertificationRequest request = new JcaPKCS10CertificationRequestBuilder(new X500Name("CN=alice"), keys.getPublic())
+                .build(new JcaContentSignerBuilder("SHA256withRSA").build(keys.getPrivate()));
+
+        // when
+        CertificateSigningRequest answered = requestAs(Identity.ALICE, ns.name() + "/db", request, "client auth");
+
+        // then
+        assertDenied(answered, "the request's key is RSA; Porthole client certificates need an EC P-256 (secp256r1) key");
+    }
+
+    @Test
     @DisplayName("a user outside the audience is denied at the CSR, with the reason shown and audited")
     void outsiderDeniedAtCsr(TestNamespace ns) throws Exception {
         // given
@@ -188,7 +288,7 @@ class IdentityIT {
         CertificateAuthority forger = CertificateAuthority.create("Porthole CA", Duration.ofDays(1));
         KeyPair keys = CertificateAuthority.generateKeyPair();
         KeyMaterial forged = new KeyMaterial(keys.getPrivate(), List.of(forger.issueClientCertificate(keys.getPublic(),
-                new ClientIdentity("alice", List.of("sre-oncall"), ns.name() + "/db", Instant.now().plusSeconds(600)))));
+                new ClientIdentity("alice", List.of("sre-oncall"), ns.name() + "/db", uid(ns, "db"), Instant.now().plusSeconds(600)))));
 
         // when / then
         assertThatThrownBy(() -> connectWith(ns.name() + "/db", forward -> forged)).isInstanceOf(ForwarderException.class);
@@ -211,6 +311,30 @@ class IdentityIT {
     }
 
     @Test
+    @DisplayName("a certificate dies with its forward: re-created under the same name, the forward refuses it and takes a fresh one")
+    void certificateBoundToForwardUid(TestNamespace ns) throws Exception {
+        // given: a certificate that worked on the first forward
+        String forward = ns.name() + "/db";
+        activeForward(ns, "db", Audience.users("alice"), "10m", null);
+        String firstUid = uid(ns, "db");
+        KeyMaterial first = certificateFor(Identity.ALICE, forward);
+        assertThat(roundTrip(connectWith(forward, f -> first), "first")).isEqualTo("first");
+
+        // when: deleted, and created again with the same name and audience, Active again
+        admin.resources(PortForward.class).inNamespace(ns.name()).withName("db").delete();
+        await().atMost(Duration.ofSeconds(20)).until(() -> get(ns, "db") == null);
+        activeForward(ns, "db", Audience.users("alice"), "10m", "db-1");
+
+        // then
+        assertThat(uid(ns, "db")).isNotEqualTo(firstUid);
+        assertThat(roundTrip(connect(cluster.clientFor(Identity.ALICE), forward), "fresh")).isEqualTo("fresh");
+        assertThatThrownBy(() -> connectWith(forward, f -> first))
+                .isInstanceOf(ForwarderException.class)
+                .hasMessageContaining("certificate was issued for an earlier forward named " + forward + " (uid " + firstUid
+                        + "); request a new one");
+    }
+
+    @Test
     @DisplayName("an expired certificate is refused with the time it expired")
     void expiredCertificateRefused(TestNamespace ns) throws Exception {
         // given: signed by the real Porthole CA, but already expired
@@ -218,7 +342,7 @@ class IdentityIT {
         KeyPair keys = CertificateAuthority.generateKeyPair();
         KeyMaterial expired = new KeyMaterial(keys.getPrivate(), List.of(operator.operator().certificateAuthority()
                 .issueClientCertificate(keys.getPublic(), new ClientIdentity("alice", List.of(), ns.name() + "/db",
-                        Instant.now().minusSeconds(60)))));
+                        uid(ns, "db"), Instant.now().minusSeconds(60)))));
 
         // when / then
         assertThatThrownBy(() -> connectWith(ns.name() + "/db", forward -> expired))
@@ -366,6 +490,80 @@ class IdentityIT {
 
     // --- helpers
 
+    /**
+     * {@code id}, alone in a forward's audience, connects through the real CSR API and moves bytes; the
+     * API server's stamp, the certificate, and the relay's audit records all name exactly the same user
+     * and groups.
+     */
+    private void identityArrivesExactly(TestNamespace ns, Identity id) throws Exception {
+        // given
+        String forward = ns.name() + "/db";
+        activeForward(ns, "db", Audience.users(id.username()), "10m", null);
+        try (AuditLog auditLog = new AuditLog()) {
+            // when
+            Forwarder forwarder = connect(cluster.clientFor(id), forward);
+            String echoed = roundTrip(forwarder, "exactly");
+
+            // then
+            CertificateSigningRequest csr = csrFor(forward);
+            List<String> stamped = csr.getSpec().getGroups();
+            assertThat(echoed).isEqualTo("exactly");
+            assertThat(csr.getSpec().getUsername()).isEqualTo(id.username());
+            assertThat(stamped).containsAll(id.groups()).contains("system:authenticated");
+            ClientIdentity inCertificate = ClientIdentity.fromCertificate(issuedCertificate(csr));
+            assertThat(inCertificate.username()).isEqualTo(id.username());
+            assertThat(inCertificate.groups()).isEqualTo(stamped);
+            JsonNode opened = await().until(() -> auditLog.records(forward, "SessionOpened"), r -> !r.isEmpty()).get(0);
+            assertThat(opened.get("user").asText()).isEqualTo(id.username());
+            assertThat(opened.get("groups").asText()).isEqualTo(String.join(",", stamped));
+            JsonNode issued = await().until(() -> auditLog.records(forward, "CredentialIssued"), r -> !r.isEmpty()).get(0);
+            assertThat(issued.get("user").asText()).isEqualTo(id.username());
+        }
+    }
+
+    /** A certificate for {@code forward} through the real CSR API, as {@code id}. */
+    private KeyMaterial certificateFor(Identity id, String forward) {
+        return new KubernetesCsrCertificateSource(cluster.clientFor(id), Duration.ofMinutes(10), Duration.ofSeconds(30), line -> { })
+                .clientKey(forward);
+    }
+
+    /** Creates a CSR for {@code forward} as {@code id} with exactly these usages, and returns it once answered. */
+    private CertificateSigningRequest requestAs(Identity id, String forward, PKCS10CertificationRequest request,
+                                                String... usages) {
+        String pem = Pem.write(request);
+        CertificateSigningRequest csr = cluster.clientFor(id).certificates().v1().certificateSigningRequests()
+                .resource(new CertificateSigningRequestBuilder()
+                        .withNewMetadata().withGenerateName("shape-").addToAnnotations("porthole.dev/forward", forward).endMetadata()
+                        .withNewSpec().withSignerName("porthole.dev/client").withUsages(usages).withExpirationSeconds(600)
+                        .withRequest(Base64.getEncoder().encodeToString(pem.getBytes(StandardCharsets.UTF_8))).endSpec().build())
+                .create();
+        return await().until(() -> admin.certificates().v1().certificateSigningRequests().withName(csr.getMetadata().getName()).get(),
+                c -> c.getStatus() != null && c.getStatus().getConditions() != null && !c.getStatus().getConditions().isEmpty());
+    }
+
+    private static void assertDenied(CertificateSigningRequest answered, String message) {
+        assertThat(answered.getStatus().getCertificate()).isNullOrEmpty();
+        assertThat(answered.getStatus().getConditions()).singleElement().satisfies(c -> {
+            assertThat(c.getType()).isEqualTo("Denied");
+            assertThat(c.getReason()).isEqualTo("InvalidRequest");
+            assertThat(c.getMessage()).isEqualTo(message);
+        });
+    }
+
+    /** The one CSR made for {@code forward} (each test has its own namespace, so its own forwards). */
+    private CertificateSigningRequest csrFor(String forward) {
+        List<CertificateSigningRequest> found = admin.certificates().v1().certificateSigningRequests().list().getItems().stream()
+                .filter(c -> c.getMetadata().getAnnotations() != null
+                        && forward.equals(c.getMetadata().getAnnotations().get("porthole.dev/forward")))
+                .toList();
+        assertThat(found).hasSize(1);
+        return found.get(0);
+    }
+
+    private static X509Certificate issuedCertificate(CertificateSigningRequest csr) {
+        return Pem.readCertificate(new String(Base64.getDecoder().decode(csr.getStatus().getCertificate()), StandardCharsets.UTF_8));
+    }
+
     private void activeForward(TestNamespace ns, String name, Audience audience, String ttl, String podName) throws IOException {
         activeForward(ns, name, audience, ttl, podName, null);
     }
@@ -435,6 +633,10 @@ class IdentityIT {
 
     private PortForward get(TestNamespace ns, String name) {
         return admin.resources(PortForward.class).inNamespace(ns.name()).withName(name).get();
+    }
+
+    private String uid(TestNamespace ns, String name) {
+        return get(ns, name).getMetadata().getUid();
     }
 
     private Event event(TestNamespace ns, String forward, String reason) {

@@ -37,4 +37,13 @@ public record Decision(boolean allowed, String reason, BindScope scope, Instant 
     public static Decision deny(String reason) {
         return new Decision(false, reason, null, null, 0);
     }
+
+    /**
+     * Denies a certificate bound to another forward that had the same name (its uid is not the current
+     * forward's): every authorizer words this the same, so the CLI can tell the user what to do.
+     */
+    public static Decision denyEarlierForward(String forward, String certificateUid) {
+        return deny("certificate was issued for an earlier forward named " + forward + " (uid " + certificateUid
+                + "); request a new one");
+    }
 }

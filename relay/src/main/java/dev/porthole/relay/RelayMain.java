@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Properties;
+import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -99,12 +100,14 @@ public final class RelayMain {
         Duration ttl = Duration.parse("PT" + option(options, "--ttl", "1h").toUpperCase());
         List<String> sans = List.of(option(options, "--san", "localhost,127.0.0.1").split(","));
         Instant expiresAt = Instant.now().plus(ttl).truncatedTo(ChronoUnit.SECONDS);
+        // a fresh uid per run, as Kubernetes gives a re-created forward: certificates of earlier runs stop working
+        String uid = UUID.randomUUID().toString();
         Files.createDirectories(dir);
         CertificateAuthority ca = CertificateAuthority.create("porthole-demo-ca", Duration.ofDays(30));
         KeyMaterial relayKey = ca.issueServerCertificate("porthole-relay", sans, Duration.ofDays(30));
         KeyPair clientKeys = CertificateAuthority.generateKeyPair();
         X509Certificate client = ca.issueClientCertificate(clientKeys.getPublic(),
-                new ClientIdentity(user, groups, forward, expiresAt));
+                new ClientIdentity(user, groups, forward, uid, expiresAt));
         byte[] tokenBytes = new byte[24];
         new SecureRandom().nextBytes(tokenBytes);
         String token = Base64.getUrlEncoder().withoutPadding().encodeToString(tokenBytes);
@@ -119,6 +122,7 @@ public final class RelayMain {
                 "bind.address=127.0.0.1", "agent.port=7443", "client.port=7444",
                 "tls.cert=relay.pem", "tls.key=relay-key.pem", "client.ca=ca.pem",
                 "forward." + forward + ".token=" + token,
+                "forward." + forward + ".uid=" + uid,
                 "forward." + forward + ".users=" + user,
                 "forward." + forward + ".groups=" + String.join(",", groups),
                 "forward." + forward + ".scope=" + option(options, "--scope", "Loopback"),

@@ -15,11 +15,13 @@ import java.util.Properties;
 
 /**
  * Authentication and authorisation for a standalone relay, from its config file:
- * {@code forward.NS/NAME.token}, {@code .users}, {@code .groups}, {@code .scope}, {@code .expires-at}.
+ * {@code forward.NS/NAME.token}, {@code .uid}, {@code .users}, {@code .groups}, {@code .scope},
+ * {@code .expires-at}. The uid plays the part of a PortForward's {@code metadata.uid}: client certificates
+ * carry it, and a new uid for the same name retires every certificate issued before.
  */
 final class StaticForwards implements AgentAuthenticator, SessionAuthorizer {
 
-    record Forward(String token, List<String> users, List<String> groups, BindScope scope, Instant expiresAt) {
+    record Forward(String token, String uid, List<String> users, List<String> groups, BindScope scope, Instant expiresAt) {
     }
 
     private final Map<String, Forward> forwards;
@@ -36,7 +38,12 @@ final class StaticForwards implements AgentAuthenticator, SessionAuthorizer {
             if (key.startsWith("forward.") && key.endsWith(".token")) {
                 String name = key.substring("forward.".length(), key.length() - ".token".length());
                 String prefix = "forward." + name + ".";
+                String uid = properties.getProperty(prefix + "uid");
+                if (uid == null) {
+                    throw new IllegalArgumentException(prefix + "uid is missing: client certificates are bound to it");
+                }
                 forwards.put(ClientIdentity.checkForward(name), new Forward(properties.getProperty(key).trim(),
+                        ClientIdentity.checkUid(uid.trim()),
                         list(properties.getProperty(prefix + "users")), list(properties.getProperty(prefix + "groups")),
                         BindScope.parse(properties.getProperty(prefix + "scope", "Loopback")),
                         Instant.parse(properties.getProperty(prefix + "expires-at", "9999-12-31T23:59:59Z"))));
@@ -61,6 +68,9 @@ final class StaticForwards implements AgentAuthenticator, SessionAuthorizer {
         Forward f = forwards.get(forward);
         if (f == null) {
             return Decision.deny("forward " + forward + " is not served by this relay");
+        }
+        if (!f.uid().equals(identity.forwardUid())) {
+            return Decision.denyEarlierForward(forward, identity.forwardUid());
         }
         if (!clock.instant().isBefore(f.expiresAt())) {
             return Decision.deny("forward " + forward + " expired at " + f.expiresAt());

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 
 class ForwardRegistryTest {
 
-    private static final ClientIdentity ALICE = new ClientIdentity("alice", List.of("sre"), "shop/db", Instant.MAX);
+    private static final ClientIdentity ALICE = new ClientIdentity("alice", List.of("sre"), "shop/db", "uid-1", Instant.MAX);
 
     private static ClientSession session(int n, String forward) {
         return new ClientSession("session-" + n, ALICE, null, forward, Instant.now());

@@ -62,8 +62,8 @@ class SessionRulesTest {
     void clientChecks() {
         // given
         Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
-        ClientIdentity valid = new ClientIdentity("alice", List.of(), "shop/db", now.plusSeconds(600));
-        ClientIdentity expired = new ClientIdentity("alice", List.of(), "shop/db", now.minusSeconds(1));
+        ClientIdentity valid = new ClientIdentity("alice", List.of(), "shop/db", "uid-1", now.plusSeconds(600));
+        ClientIdentity expired = new ClientIdentity("alice", List.of(), "shop/db", "uid-1", now.minusSeconds(1));
         X509Certificate validCert = CA.issueClientCertificate(CertificateAuthority.generateKeyPair().getPublic(), valid);
         X509Certificate expiredCert = CA.issueClientCertificate(CertificateAuthority.generateKeyPair().getPublic(), expired);
         // when / then
@@ -79,6 +79,7 @@ class SessionRulesTest {
         // given
         java.util.Properties p = new java.util.Properties();
         p.setProperty("forward.shop/db.token", "t0ken");
+        p.setProperty("forward.shop/db.uid", "uid-1");
         p.setProperty("forward.shop/db.users", "alice");
         p.setProperty("forward.shop/db.groups", "sre");
         p.setProperty("forward.shop/db.scope", "Cluster");
@@ -86,9 +87,45 @@ class SessionRulesTest {
         // when / then
         assertThat(forwards.authenticate("shop/db", "t0ken")).isTrue();
         assertThat(forwards.authenticate("shop/db", "wrong")).isFalse();
-        assertThat(forwards.authorize(new ClientIdentity("bob", List.of("sre"), "shop/db", Instant.MAX), "shop/db", null)
+        assertThat(forwards.authorize(new ClientIdentity("bob", List.of("sre"), "shop/db", "uid-1", Instant.MAX), "shop/db", null)
                 .scope()).isEqualTo(dev.porthole.protocol.BindScope.CLUSTER);
-        assertThat(forwards.authorize(new ClientIdentity("eve", List.of(), "shop/db", Instant.MAX), "shop/db", null)
+        assertThat(forwards.authorize(new ClientIdentity("eve", List.of(), "shop/db", "uid-1", Instant.MAX), "shop/db", null)
                 .allowed()).isFalse();
+    }
+
+    @Test
+    @DisplayName("the standalone config refuses a certificate bound to another uid of the same forward name")
+    void staticForwardsBindUid() {
+        // given
+        java.util.Properties p = new java.util.Properties();
+        p.setProperty("forward.shop/db.token", "t0ken");
+        p.setProperty("forward.shop/db.uid", "uid-2");
+        p.setProperty("forward.shop/db.users", "alice");
+        StaticForwards forwards = StaticForwards.fromProperties(p, java.time.Clock.systemUTC());
+
+        // when
+        Decision earlier = forwards.authorize(new ClientIdentity("alice", List.of(), "shop/db", "uid-1", Instant.MAX),
+                "shop/db", null);
+        Decision current = forwards.authorize(new ClientIdentity("alice", List.of(), "shop/db", "uid-2", Instant.MAX),
+                "shop/db", null);
+
+        // then
+        assertThat(earlier.allowed()).isFalse();
+        assertThat(earlier.reason())
+                .isEqualTo("certificate was issued for an earlier forward named shop/db (uid uid-1); request a new one");
+        assertThat(current.allowed()).isTrue();
+    }
+
+    @Test
+    @DisplayName("a standalone forward without a uid is a configuration error, not a forward any certificate fits")
+    void staticForwardNeedsUid() {
+        // given
+        java.util.Properties p = new java.util.Properties();
+        p.setProperty("forward.shop/db.token", "t0ken");
+        p.setProperty("forward.shop/db.users", "alice");
+
+        // when / then
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> StaticForwards.fromProperties(p, java.time.Clock.systemUTC()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("forward.shop/db.uid is missing: client certificates are bound to it");
     }
 }

@@ -134,18 +134,29 @@ public final class TestCluster implements AutoCloseable {
         return tokens;
     }
 
+    /**
+     * The API server's static token file: {@code token,user,uid[,"group1,group2"]}, read with Go's
+     * encoding/csv, then the group column split at commas. Every field is quoted (a bare {@code "} or a
+     * leading space would otherwise be misread); a user without groups gets no group column, since an
+     * empty one would be read as one group named "".
+     */
     private static Path writeTokenFile(Path dir, Map<Identity, String> tokens) throws IOException {
         StringBuilder csv = new StringBuilder();
-        // token,user,uid[,"group1,group2"]: an empty group column would give the user a group named ""
         tokens.forEach((id, token) -> {
-            csv.append(token).append(',').append(id.username()).append(',').append(id.username()).append("-uid");
+            for (String group : id.groups()) {
+                if (group.contains(",")) {
+                    throw new IllegalStateException("the token file cannot carry a group with a comma: " + group);
+                }
+            }
+            csv.append(csvField(token)).append(',').append(csvField(id.username())).append(',')
+                    .append(csvField(id.contextName() + "-uid"));
             if (!id.groups().isEmpty()) {
-                csv.append(",\"").append(String.join(",", id.groups())).append('"');
+                csv.append(',').append(csvField(String.join(",", id.groups())));
             }
             csv.append('\n');
         });
         Path file = dir.resolve("tokens.csv");
-        Files.writeString(file, csv);
+        Files.writeString(file, csv, StandardCharsets.UTF_8);
         return file;
     }
 
@@ -157,6 +168,29 @@ public final class TestCluster implements AutoCloseable {
             throw new IllegalStateException("the admin client authenticates as " + actual.getUser() + " " + actual.groupList()
                     + ", not as Creators.CLUSTER_ADMIN says");
         }
+    }
+
+    /** A quoted encoding/csv field; a quote inside is doubled. Line breaks would not survive, so none are allowed. */
+    static String csvField(String value) {
+        if (value.indexOf('\n') >= 0 || value.indexOf('\r') >= 0) {
+            throw new IllegalArgumentException("a token file field cannot contain a line break");
+        }
+        return '"' + value.replace("\"", "\"\"") + '"';
+    }
+
+    /** A YAML double-quoted scalar: backslash, quote and control characters escaped, everything else as is (UTF-8). */
+    static String yamlString(String value) {
+        StringBuilder out = new StringBuilder("\"");
+        value.codePoints().forEach(cp -> {
+            if (cp == '\\' || cp == '"') {
+                out.append('\\').appendCodePoint(cp);
+            } else if (Character.getType(cp) == Character.CONTROL) {
+                out.append(String.format("\\u%04X", cp));
+            } else {
+                out.appendCodePoint(cp);
+            }
+        });
+        return out.append('"').toString();
     }
 
     private static void installCrds(KubernetesClient admin) {
@@ -187,15 +221,16 @@ public final class TestCluster implements AutoCloseable {
                 .append("    certificate-authority: ").append(ca).append('\n')
                 .append("users:\n");
         for (Identity id : Identity.values()) {
-            y.append("- name: ").append(id.username()).append("\n  user:\n    token: ").append(tokens.get(id)).append('\n');
+            y.append("- name: ").append(yamlString(id.contextName())).append("\n  user:\n    token: ")
+                    .append(yamlString(tokens.get(id))).append('\n');
         }
         y.append("contexts:\n");
         for (Identity id : Identity.values()) {
-            y.append("- name: ").append(id.username()).append("\n  context:\n    cluster: porthole-local\n")
-                    .append("    user: ").append(id.username()).append("\n    namespace: default\n");
+            y.append("- name: ").append(yamlString(id.contextName())).append("\n  context:\n    cluster: porthole-local\n")
+                    .append("    user: ").append(yamlString(id.contextName())).append("\n    namespace: default\n");
         }
-        y.append("current-context: ").append(Identity.ADMIN.username()).append('\n');
-        Files.writeString(kubeconfig(), y.toString());
+        y.append("current-context: ").append(yamlString(Identity.ADMIN.contextName())).append('\n');
+        Files.writeString(kubeconfig(), y.toString(), StandardCharsets.UTF_8);
     }
 
     /** Administrator client (group system:masters). Closed with the cluster. */
@@ -262,7 +297,7 @@ public final class TestCluster implements AutoCloseable {
     /** Runs the cluster's own kubectl as {@code id}; never the user's kubeconfig. */
     public KubectlResult kubectl(Identity id, String... args) {
         List<String> cmd = new ArrayList<>(List.of(binaries.kubectl().toString(),
-                "--kubeconfig=" + kubeconfig(), "--context=" + id.username()));
+                "--kubeconfig=" + kubeconfig(), "--context=" + id.contextName()));
         cmd.addAll(List.of(args));
         try {
             Path out = Files.createTempFile(workDir, "kubectl", ".out");
@@ -285,7 +320,7 @@ public final class TestCluster implements AutoCloseable {
         }
     }
 
-    /** A kubeconfig with one context per {@link Identity} (named by user name), for kubectl and people. */
+    /** A kubeconfig with one context per {@link Identity} (named {@link Identity#contextName()}), for kubectl and people. */
     public Path kubeconfig() {
         return workDir.resolve("kubeconfig");
     }

@@ -106,6 +106,26 @@ class ControlPlaneIT {
     }
 
     @Test
+    @DisplayName("awkward user and group names in the token file are authenticated exactly, by the API and through kubectl")
+    void awkwardNamesAuthenticateExactly(TestCluster cluster) {
+        for (Identity id : List.of(Identity.OBRIEN, Identity.JOSE, Identity.HEX_ALICE, Identity.CONTROL_EVE, Identity.MALLORY)) {
+            // given
+            List<String> expectedGroups = new java.util.ArrayList<>(id.groups());
+            expectedGroups.add("system:authenticated");
+
+            // when
+            SelfSubjectReview review = cluster.clientFor(id).resource(new SelfSubjectReviewBuilder().build()).create();
+            TestCluster.KubectlResult kubectl = cluster.kubectl(id, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}");
+
+            // then
+            assertThat(review.getStatus().getUserInfo().getUsername()).isEqualTo(id.username());
+            assertThat(review.getStatus().getUserInfo().getGroups()).as(id.name()).containsExactlyElementsOf(expectedGroups);
+            assertThat(kubectl.succeeded()).as(kubectl.stderr()).isTrue();
+            assertThat(kubectl.stdout()).isEqualTo(id.username());
+        }
+    }
+
+    @Test
     @DisplayName("a TokenRequest token authenticates as its service account")
     void serviceAccountTokenAuthenticates(TestNamespace ns) {
         // given

@@ -116,7 +116,7 @@ public final class LocalPorthole implements AutoCloseable {
         List<String> command = new ArrayList<>(List.of(RepoLayout.java(), "-Xmx128m", "-XX:+UseSerialGC", "-jar",
                 RepoLayout.cliJar(root).toString()));
         command.addAll(List.of(args));
-        command.addAll(List.of("--kubeconfig", cluster.kubeconfig().toString(), "--context", user.username()));
+        command.addAll(List.of("--kubeconfig", cluster.kubeconfig().toString(), "--context", user.contextName()));
         ManagedProcess cli = ManagedProcess.start("porthole-" + clientCount.incrementAndGet() + "-" + user.username(),
                 command, Map.of(), workDir.resolve("logs"));
         cli.awaitExit(Duration.ofSeconds(60));
@@ -160,7 +160,7 @@ public final class LocalPorthole implements AutoCloseable {
     public ManagedProcess connect(Identity user, String forward, int localPort, String... extraArgs) {
         List<String> command = new ArrayList<>(List.of(RepoLayout.java(), "-Xmx128m", "-XX:+UseSerialGC", "-jar",
                 RepoLayout.cliJar(root).toString(), "connect", forward, "--local-port", Integer.toString(localPort),
-                "--kubeconfig", cluster.kubeconfig().toString(), "--context", user.username()));
+                "--kubeconfig", cluster.kubeconfig().toString(), "--context", user.contextName()));
         command.addAll(List.of(extraArgs));
         ManagedProcess cli = ManagedProcess.start("connect-" + clientCount.incrementAndGet() + "-" + user.username(),
                 command, Map.of(), workDir.resolve("logs"));

@@ -79,7 +79,7 @@ final class TestRelay implements AutoCloseable {
     Forwarder connect(String forward) {
         KeyPair key = CertificateAuthority.generateKeyPair();
         var certificate = ca.issueClientCertificate(key.getPublic(),
-                new ClientIdentity("alice", List.of("sre-oncall"), forward, Instant.now().plus(Duration.ofMinutes(10))));
+                new ClientIdentity("alice", List.of("sre-oncall"), forward, "e2e-" + forward.replace('/', '-'), Instant.now().plus(Duration.ofMinutes(10))));
         KeyMaterial client = new KeyMaterial(key.getPrivate(), List.of(certificate, ca.certificate()));
         return new Forwarder(ForwarderConfig.of(forward, InetAddress.getLoopbackAddress(), 0, host, relay.clientPort(),
                 ca.certificate(), f -> client), line -> { }).start();

@@ -7,6 +7,7 @@ import dev.porthole.operator.metrics.OperatorMetrics;
 import dev.porthole.operator.relay.ForwardLookup;
 import dev.porthole.protocol.pki.CertificateAuthority;
 import dev.porthole.protocol.pki.ClientIdentity;
+import dev.porthole.protocol.pki.IdentityNames;
 import dev.porthole.protocol.pki.Pem;
 import io.fabric8.kubernetes.api.model.certificates.v1.CertificateSigningRequest;
 import io.fabric8.kubernetes.api.model.certificates.v1.CertificateSigningRequestCondition;
@@ -19,6 +20,7 @@ import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import java.nio.charset.StandardCharsets;
+import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -27,14 +29,17 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The signer for {@code porthole.dev/client}: approves a CertificateSigningRequest only when the
- * identity the API server stamped on it is in the named forward's audience and the forward is Active,
- * then signs a certificate carrying that identity and {@code porthole://NAMESPACE/NAME}, expiring no
- * later than the forward. Everything else is denied with a reason the requester sees on the CSR.
+ * identity the API server stamped on it can be carried exactly ({@link IdentityNames}), the request asks
+ * for client-auth usages and an EC P-256 key ({@link CertificateRequestCheck}), and the identity is in
+ * the named forward's audience and the forward is Active; then signs a certificate carrying that identity
+ * and the forward's name and uid, expiring no later than the forward. Everything else is denied with a
+ * reason the requester sees on the CSR.
  */
 @ControllerConfiguration(name = "porthole-client-signer", generationAwareEventProcessing = false,
         informer = @Informer(fieldSelector = @Field(path = "spec.signerName", value = CredentialSigner.SIGNER)))
@@ -78,43 +83,77 @@ public class CredentialSigner implements Reconciler<CertificateSigningRequest> {
         List<String> groups = csr.getSpec().getGroups() == null ? List.of() : csr.getSpec().getGroups();
         Long requested = csr.getSpec().getExpirationSeconds() == null ? null : csr.getSpec().getExpirationSeconds().longValue();
         Instant now = clock.instant();
-        CredentialDecision decision = CredentialDecision.decide(forwardName, forward, username, groups, requested, now);
         Map<String, Object> fields = new LinkedHashMap<>();
         fields.put("user", username);
         fields.put("groups", String.join(",", groups));
         fields.put("csr", name);
-        if (!decision.approved()) {
-            client.certificates().v1().certificateSigningRequests().withName(name)
-                    .deny(condition("Denied", "PortholeDenied", decision.reason(), now));
-            log.info("client certificate denied csr={} user={} forward={} reason={}", name, username, forwardName, decision.reason());
-            metrics.credentialDenied();
-            forward.ifPresent(pf -> audit.record(pf, AuditReason.CredentialDenied,
-                    "client certificate refused to " + username + ": " + decision.reason(), fields));
+        // Names a certificate cannot carry exactly are refused before anything else looks at them.
+        String unrepresentable = IdentityNames.problem(username, groups);
+        if (unrepresentable != null) {
+            // the names may hold the very characters refused: logs and Events get them escaped
+            String shown = IdentityNames.escaped(username);
+            fields.put("user", shown);
+            fields.put("groups", String.join(",", groups.stream().map(IdentityNames::escaped).toList()));
+            deny(name, "UnsupportedIdentity", unrepresentable + ", so no certificate could carry it exactly",
+                    forward, shown, forwardName, fields, now);
             return UpdateControl.noUpdate();
         }
-        try {
-            String requestPem = new String(Base64.getDecoder().decode(csr.getSpec().getRequest()), StandardCharsets.UTF_8);
-            var cert = ca.issueClientCertificate(requestPem,
-                    new ClientIdentity(username, groups, forwardName, decision.notAfter()));
-            CertificateSigningRequest approved = client.certificates().v1().certificateSigningRequests().withName(name)
-                    .approve(condition("Approved", "PortholeApproved", decision.reason(), now));
-            approved.getStatus().setCertificate(Base64.getEncoder().encodeToString(
-                    Pem.write(cert).getBytes(StandardCharsets.UTF_8)));
-            client.certificates().v1().certificateSigningRequests().resource(approved).updateStatus();
-            fields.put("notAfter", decision.notAfter().toString());
-            metrics.credentialIssued();
-            audit.record(forward.get(), AuditReason.CredentialIssued,
-                    "client certificate issued to " + username + " until " + decision.notAfter(), fields);
-        } catch (RuntimeException e) {
-            // a malformed request is the requester's problem, not a reason to retry forever
-            String reason = "the certificate request could not be signed: " + e.getMessage();
-            client.certificates().v1().certificateSigningRequests().withName(name)
-                    .deny(condition("Denied", "InvalidRequest", reason, now));
-            metrics.credentialDenied();
-            forward.ifPresent(pf -> audit.record(pf, AuditReason.CredentialDenied,
-                    "client certificate refused to " + username + ": " + reason, fields));
+        String usages = CertificateRequestCheck.usageRefusal(csr.getSpec().getUsages());
+        if (usages != null) {
+            deny(name, "InvalidRequest", usages, forward, username, forwardName, fields, now);
+            return UpdateControl.noUpdate();
         }
+        PKCS10CertificationRequest request;
+        try {
+            request = Pem.readCertificationRequest(new String(Base64.getDecoder().decode(csr.getSpec().getRequest()),
+                    StandardCharsets.UTF_8));
+        } catch (RuntimeException e) {
+            deny(name, "InvalidRequest", "the request is not a PEM certificate request: " + e.getMessage(), forward,
+                    username, forwardName, fields, now);
+            return UpdateControl.noUpdate();
+        }
+        String key = CertificateRequestCheck.keyRefusal(request);
+        if (key != null) {
+            deny(name, "InvalidRequest", key, forward, username, forwardName, fields, now);
+            return UpdateControl.noUpdate();
+        }
+        CredentialDecision decision = CredentialDecision.decide(forwardName, forward, username, groups, requested, now);
+        if (!decision.approved()) {
+            deny(name, "PortholeDenied", decision.reason(), forward, username, forwardName, fields, now);
+            return UpdateControl.noUpdate();
+        }
+        X509Certificate cert;
+        try {
+            cert = ca.issueClientCertificate(request, new ClientIdentity(username, groups, forwardName,
+                    forward.get().getMetadata().getUid(), decision.notAfter()));
+        } catch (RuntimeException e) {
+            // a malformed request is the requester's problem, not a reason to retry forever; failures of the
+            // API calls below are not, and are retried
+            deny(name, "InvalidRequest", "the certificate request could not be signed: " + e.getMessage(), forward,
+                    username, forwardName, fields, now);
+            return UpdateControl.noUpdate();
+        }
+        CertificateSigningRequest approved = client.certificates().v1().certificateSigningRequests().withName(name)
+                .approve(condition("Approved", "PortholeApproved", decision.reason(), now));
+        approved.getStatus().setCertificate(Base64.getEncoder().encodeToString(
+                Pem.write(cert).getBytes(StandardCharsets.UTF_8)));
+        client.certificates().v1().certificateSigningRequests().resource(approved).updateStatus();
+        fields.put("notAfter", decision.notAfter().toString());
+        metrics.credentialIssued();
+        audit.record(forward.get(), AuditReason.CredentialIssued,
+                "client certificate issued to " + username + " until " + decision.notAfter(), fields);
         return UpdateControl.noUpdate();
+    }
+
+    /** Denies the CSR with {@code message} (which the requester sees), logs, counts and audits it. */
+    private void deny(String csrName, String conditionReason, String message, Optional<PortForward> forward,
+                      String username, String forwardName, Map<String, Object> fields, Instant now) {
+        client.certificates().v1().certificateSigningRequests().withName(csrName)
+                .deny(condition("Denied", conditionReason, message, now));
+        log.info("client certificate denied csr={} user={} forward={} reason={}", csrName, username, forwardName, message);
+        metrics.credentialDenied();
+        forward.ifPresent(pf -> audit.record(pf, AuditReason.CredentialDenied,
+                "client certificate refused to " + username + ": " + message, fields));
     }
 
     private static boolean isFinished(CertificateSigningRequest csr) {

@@ -11,13 +11,15 @@ import dev.porthole.relay.SessionAuthorizer;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
 
 /**
  * The relay's per-session check, made on the forward as it is now (the certificate's chain, forward and
- * validity were already checked by the relay): the forward exists and is Active, has not expired, the
- * identity is still in its audience, a Public forward is reached from inside its {@code sourceRanges},
+ * validity were already checked by the relay): the forward exists, is the one the certificate was issued
+ * for (same uid, not a later forward of the same name), is Active, has not expired, the identity is still
+ * in its audience, a Public forward is reached from inside its {@code sourceRanges},
  * and {@code maxSessions} is not reached.
  */
 public final class SessionGate implements SessionAuthorizer {
@@ -42,6 +44,10 @@ public final class SessionGate implements SessionAuthorizer {
             return Decision.deny("forward " + forward + " does not exist (revoked or expired)");
         }
         PortForward pf = found.get();
+        // the name alone is reusable: a certificate is for the forward that existed when it was signed
+        if (!Objects.equals(pf.getMetadata().getUid(), identity.forwardUid())) {
+            return Decision.denyEarlierForward(forward, identity.forwardUid());
+        }
         Phase phase = pf.getStatus() == null ? null : pf.getStatus().getPhase();
         if (pf.getMetadata().getDeletionTimestamp() != null) {
             return Decision.deny("forward " + forward + " is being deleted");

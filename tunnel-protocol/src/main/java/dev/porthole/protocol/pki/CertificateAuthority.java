@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
+import org.bouncycastle.asn1.DERUTF8String;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
@@ -48,7 +49,7 @@ import org.bouncycastle.util.IPAddress;
  * CertificateAuthority ca = CertificateAuthority.create("porthole-ca", Duration.ofDays(365));
  * KeyMaterial relay = ca.issueServerCertificate("porthole-relay", List.of("relay.porthole.svc", "127.0.0.1"), Duration.ofDays(30));
  * X509Certificate client = ca.issueClientCertificate(csrPem,
- *         new ClientIdentity("alice@example.com", List.of("sre"), "shop/orders-db", expiresAt));
+ *         new ClientIdentity("alice@example.com", List.of("sre"), "shop/orders-db", forwardUid, expiresAt));
  * }</pre>
  */
 public final class CertificateAuthority {
@@ -56,6 +57,7 @@ public final class CertificateAuthority {
     private static final String SIGNATURE_ALGORITHM = "SHA256withECDSA";
     private static final Duration CLOCK_SKEW = Duration.ofMinutes(5);
     private static final SecureRandom RANDOM = new SecureRandom();
+    static final String OPAQUE_DISPLAY_NAME = "porthole-client";
 
     private final KeyMaterial keyMaterial;
     private final Clock clock;
@@ -126,16 +128,27 @@ public final class CertificateAuthority {
         return new KeyMaterial(keyPair.getPrivate(), List.of(certificate, certificate()));
     }
 
-    /** Issues a client certificate for {@code publicKey} carrying {@code identity}, valid until its notAfter. */
+    /**
+     * Issues a client certificate for {@code publicKey} carrying {@code identity} as its {@link IdentityUri}
+     * SAN, valid until its notAfter. The subject is a display form only ({@link #displayName}); nothing
+     * reads identity from it.
+     */
     public X509Certificate issueClientCertificate(PublicKey publicKey, ClientIdentity identity) {
-        X500NameBuilder subject = new X500NameBuilder(BCStyle.INSTANCE);
-        for (String group : identity.groups()) {
-            subject.addRDN(BCStyle.O, group);
-        }
-        subject.addRDN(BCStyle.CN, identity.username());
+        // the value is given as ASN.1, never as a string a DN parser would interpret
+        X500Name subject = new X500NameBuilder(BCStyle.INSTANCE)
+                .addRDN(BCStyle.CN, new DERUTF8String(displayName(identity.username()))).build();
         Instant notBefore = min(clock.instant(), identity.notAfter()).minus(CLOCK_SKEW);
-        return issue(subject.build(), publicKey, notBefore, identity.notAfter(), KeyPurposeId.id_kp_clientAuth,
-                new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, identity.forwardUri())));
+        return issue(subject, publicKey, notBefore, identity.notAfter(), KeyPurposeId.id_kp_clientAuth,
+                new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, identity.uri())));
+    }
+
+    /**
+     * The subject CN of a client certificate: the user name when it is plain ASCII that no DN printer
+     * escapes and fits a CN (64 characters), else {@value #OPAQUE_DISPLAY_NAME}, so that no one is tempted
+     * to read a rewritten name from it.
+     */
+    static String displayName(String username) {
+        return username.matches("[A-Za-z0-9@._:-]{1,64}") ? username : OPAQUE_DISPLAY_NAME;
     }
 
     /**

@@ -6,64 +6,66 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import org.bouncycastle.asn1.x500.RDN;
-import org.bouncycastle.asn1.x500.X500Name;
-import org.bouncycastle.asn1.x500.style.BCStyle;
-import org.bouncycastle.asn1.x500.style.IETFUtils;
 
 /**
- * Who a client certificate speaks for: subject CN = username, one O per group, URI SAN
- * {@code porthole://NAMESPACE/NAME} = the one forward it may reach, and its notAfter.
+ * Who a client certificate speaks for (user name and groups exactly as the API server authenticated
+ * them), the one forward it may reach ({@code namespace/name} and that forward's {@code metadata.uid},
+ * so a certificate dies with its forward even if another is created under the same name), and its
+ * notAfter.
+ *
+ * <p>All of it but notAfter is read from the certificate's one {@link IdentityUri} SAN; the subject DN is
+ * only a display form and is never read.
  */
-public record ClientIdentity(String username, List<String> groups, String forward, Instant notAfter) {
+public record ClientIdentity(String username, List<String> groups, String forward, String forwardUid, Instant notAfter) {
 
-    /** URI scheme of the forward SAN. */
-    public static final String FORWARD_URI_PREFIX = "porthole://";
+    private static final int MAX_UID_LENGTH = 128;
 
     public ClientIdentity {
         groups = List.copyOf(groups);
-        if (username == null || username.isBlank()) {
-            throw new IllegalArgumentException("username is empty");
-        }
+        IdentityNames.check(username, groups);
         checkForward(forward);
+        checkUid(forwardUid);
     }
 
-    /** The forward's URI SAN value. */
-    public String forwardUri() {
-        return FORWARD_URI_PREFIX + forward;
+    /** The certificate's identity URI SAN ({@link IdentityUri}). */
+    public String uri() {
+        return IdentityUri.format(this);
     }
 
-    /** Reads the identity a Porthole client certificate carries; fails when it carries none. */
+    /**
+     * Reads the identity a Porthole client certificate carries; fails when it carries none or more than
+     * one {@code porthole://} URI SAN, when that URI is malformed or not canonical, or when its names are
+     * outside what {@link IdentityNames} allows. The certificate's signature is not checked here (TLS did).
+     */
     public static ClientIdentity fromCertificate(X509Certificate certificate) {
-        X500Name subject = X500Name.getInstance(certificate.getSubjectX500Principal().getEncoded());
-        RDN[] cn = subject.getRDNs(BCStyle.CN);
-        if (cn.length != 1) {
-            throw new IllegalArgumentException("client certificate must have exactly one CN, has " + cn.length);
+        IdentityUri.Contents contents = IdentityUri.parse(identityUri(certificate));
+        try {
+            return new ClientIdentity(contents.username(), contents.groups(), contents.forward(), contents.forwardUid(),
+                    certificate.getNotAfter().toInstant());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("client certificate's identity is not acceptable: " + e.getMessage(), e);
         }
-        List<String> groups = new ArrayList<>();
-        for (RDN o : subject.getRDNs(BCStyle.O)) {
-            groups.add(IETFUtils.valueToString(o.getFirst().getValue()));
-        }
-        List<String> forwards = new ArrayList<>();
+    }
+
+    private static String identityUri(X509Certificate certificate) {
+        List<String> uris = new ArrayList<>();
         try {
             Collection<List<?>> sans = certificate.getSubjectAlternativeNames();
             if (sans != null) {
                 for (List<?> san : sans) {
-                    if (((Integer) san.get(0)) == 6 && san.get(1) instanceof String uri
-                            && uri.startsWith(FORWARD_URI_PREFIX)) {
-                        forwards.add(uri.substring(FORWARD_URI_PREFIX.length()));
+                    if (((Integer) san.get(0)) == 6 && san.get(1) instanceof String uri && uri.startsWith(IdentityUri.PREFIX)) {
+                        uris.add(uri);
                     }
                 }
             }
         } catch (CertificateParsingException e) {
             throw new IllegalArgumentException("unreadable subject alternative names: " + e.getMessage(), e);
         }
-        if (forwards.size() != 1) {
-            throw new IllegalArgumentException("client certificate must name exactly one forward as a "
-                    + FORWARD_URI_PREFIX + " URI SAN, names " + forwards.size());
+        if (uris.size() != 1) {
+            throw new IllegalArgumentException("client certificate must carry exactly one " + IdentityUri.PREFIX
+                    + " URI SAN naming its forward and identity, carries " + uris.size());
         }
-        return new ClientIdentity(IETFUtils.valueToString(cn[0].getFirst().getValue()), groups, forwards.get(0),
-                certificate.getNotAfter().toInstant());
+        return uris.get(0);
     }
 
     /** Validates {@code namespace/name} (DNS-1123 labels). */
@@ -73,5 +75,17 @@ public record ClientIdentity(String username, List<String> groups, String forwar
             throw new IllegalArgumentException("forward must be NAMESPACE/NAME, got '" + forward + "'");
         }
         return forward;
+    }
+
+    /**
+     * Validates a forward uid: 1 to 128 letters, digits and {@code -} (a Kubernetes uid is a UUID; a
+     * standalone relay's config may use any such string).
+     */
+    public static String checkUid(String uid) {
+        if (uid == null || uid.isEmpty() || uid.length() > MAX_UID_LENGTH || !uid.matches("[A-Za-z0-9-]+")) {
+            throw new IllegalArgumentException("forward uid must be 1 to " + MAX_UID_LENGTH
+                    + " letters, digits or '-', got '" + uid + "'");
+        }
+        return uid;
     }
 }

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 class CertificateAuthorityTest {
 
     private static final CertificateAuthority CA = CertificateAuthority.create("porthole-test-ca", Duration.ofDays(1));
+    private static final String UID = "3c8e4f0a-5d2b-4a61-8e9f-1b7c2d3e4f50";
 
     @Test
     @DisplayName("a client certificate issued from a CSR carries the given identity, not the CSR's subject")
@@ -25,7 +26,7 @@ class CertificateAuthorityTest {
         String csrPem = Pem.write(CertificateAuthority.createCertificationRequest(keys, "mallory"));
         Instant notAfter = Instant.now().plus(Duration.ofMinutes(30)).truncatedTo(ChronoUnit.SECONDS);
         ClientIdentity identity = new ClientIdentity("alice@example.com", List.of("sre-oncall", "dba"),
-                "shop/orders-db", notAfter);
+                "shop/orders-db", UID, notAfter);
         // when
         X509Certificate certificate = CA.issueClientCertificate(csrPem, identity);
         // then
@@ -45,7 +46,7 @@ class CertificateAuthorityTest {
         der[der.length - 5] ^= 0x01;
         // when / then
         assertThatThrownBy(() -> CA.issueClientCertificate(new PKCS10CertificationRequest(der),
-                new ClientIdentity("alice", List.of(), "shop/db", Instant.now().plusSeconds(60))))
+                new ClientIdentity("alice", List.of(), "shop/db", UID, Instant.now().plusSeconds(60))))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 
@@ -71,20 +72,20 @@ class CertificateAuthorityTest {
         CertificateAuthority reloaded = CertificateAuthority.fromPem(material.certificateChainPem(),
                 material.privateKeyPem());
         X509Certificate issued = reloaded.issueClientCertificate(CertificateAuthority.generateKeyPair().getPublic(),
-                new ClientIdentity("bob", List.of(), "ns/name", Instant.now().plusSeconds(600)));
+                new ClientIdentity("bob", List.of(), "ns/name", UID, Instant.now().plusSeconds(600)));
         // then
         assertThat(reloaded.certificate()).isEqualTo(CA.certificate());
         assertThat(issued.getIssuerX500Principal()).isEqualTo(CA.certificate().getSubjectX500Principal());
     }
 
     @Test
-    @DisplayName("a certificate without a porthole forward SAN has no client identity")
+    @DisplayName("a server certificate has no client identity")
     void certificateWithoutForward() {
         // given
         KeyMaterial relay = CA.issueServerCertificate("relay", List.of("localhost"), Duration.ofDays(1));
         // when / then
         assertThatThrownBy(() -> ClientIdentity.fromCertificate(relay.certificate()))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("porthole://");
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("exactly one porthole:// URI SAN");
     }
 
     @Test
@@ -94,7 +95,7 @@ class CertificateAuthorityTest {
         Instant past = Instant.now().minus(Duration.ofHours(1)).truncatedTo(ChronoUnit.SECONDS);
         // when
         X509Certificate certificate = CA.issueClientCertificate(CertificateAuthority.generateKeyPair().getPublic(),
-                new ClientIdentity("alice", List.of(), "shop/db", past));
+                new ClientIdentity("alice", List.of(), "shop/db", UID, past));
         // then
         assertThat(certificate.getNotAfter().toInstant()).isEqualTo(past);
         assertThat(certificate.getNotBefore().toInstant()).isBefore(past);
