@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 import dev.porthole.api.v1alpha1.Audience;
 import dev.porthole.api.v1alpha1.Phase;
 import dev.porthole.api.v1alpha1.PortForward;
+import dev.porthole.api.v1alpha1.PortForwardPolicy;
 import dev.porthole.api.v1alpha1.ServiceAccountRef;
 import dev.porthole.cli.CertificateSource;
 import dev.porthole.cli.ForwardRelayInfo;
@@ -19,6 +20,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.porthole.operator.support.AuditLog;
 import dev.porthole.operator.support.EchoServer;
 import dev.porthole.operator.support.Forwards;
+import dev.porthole.operator.support.Policies;
 import dev.porthole.operator.support.PodAgent;
 import dev.porthole.operator.support.RunningOperator;
 import dev.porthole.protocol.EndReason;
@@ -433,6 +435,32 @@ class IdentityIT {
         await().untilAsserted(() -> assertThat(event(ns, "db", "SessionDenied").getNote())
                 .contains("already has its maximum of 1 sessions").contains("user=alice"));
         assertThat(exchange(first, "still one")).isEqualTo("still one");
+    }
+
+    @Test
+    @DisplayName("a policy's maxSessions limits a forward that sets none: the session over it is refused with the reason")
+    void policySessionLimitAppliesWithoutSpecMaxSessions(TestNamespace ns) throws Exception {
+        // given: a policy of one session; the forward asks for no limit of its own
+        PortForwardPolicy one = Policies.governing("sessions-" + ns.name(), ns.name(), s -> s.setMaxSessions(1));
+        admin.resource(one).create();
+        try {
+            activeForward(ns, "db", Audience.users("alice"), "10m", null, null);
+            Forwarder forwarder = connect(cluster.clientFor(Identity.ALICE), ns.name() + "/db");
+            Socket first = openSession(forwarder);
+            assertThat(exchange(first, "one")).isEqualTo("one");
+
+            // when
+            Socket second = openSession(forwarder);
+            second.setSoTimeout(5_000);
+
+            // then
+            assertThat(second.getInputStream().read()).isEqualTo(-1);
+            await().untilAsserted(() -> assertThat(event(ns, "db", "SessionDenied").getNote())
+                    .contains("already has its maximum of 1 sessions").contains("user=alice"));
+            assertThat(exchange(first, "still one")).isEqualTo("still one");
+        } finally {
+            admin.resource(one).delete();
+        }
     }
 
     @Test
