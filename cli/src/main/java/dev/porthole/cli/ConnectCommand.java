@@ -51,11 +51,8 @@ public final class ConnectCommand implements Callable<Integer> {
     @Option(names = "--key", description = "PEM file of the client key that goes with --cert")
     Path key;
 
-    @Option(names = "--kubeconfig", description = "kubeconfig to use (default: $KUBECONFIG or ~/.kube/config)")
-    Path kubeconfig;
-
-    @Option(names = "--context", description = "kubeconfig context to use")
-    String context;
+    @CommandLine.Mixin
+    KubeconfigOptions kube = new KubeconfigOptions();
 
     @Option(names = "--certificate-timeout", defaultValue = "60s",
             description = "how long to wait for the operator to sign the certificate request (default ${DEFAULT-VALUE})")
@@ -119,7 +116,7 @@ public final class ConnectCommand implements Callable<Integer> {
             return ForwarderConfig.of(forward, bind, localPort, hostPort[0], port(hostPort[1]),
                     Pem.readCertificate(Pem.readFile(ca)), new PemFileCertificateSource(cert, key));
         }
-        KubernetesClient client = KubeconfigClients.create(kubeconfig, context);
+        KubernetesClient client = kube.client();
         ForwardRelayInfo info = ForwardRelayInfo.of(client, forward);
         String[] hostPort = relay != null ? hostPort(relay) : new String[] {info.relayHost(), Integer.toString(info.relayPort())};
         CertificateSource certificates = cert != null ? new PemFileCertificateSource(cert, key)

@@ -39,11 +39,8 @@ public final class CreateCommand implements Callable<Integer> {
     @Option(names = {"-n", "--namespace"}, description = "namespace (default: the manifest's, else the kubeconfig context's)")
     String namespace;
 
-    @Option(names = "--kubeconfig", description = "kubeconfig to use (default: $KUBECONFIG or ~/.kube/config)")
-    Path kubeconfig;
-
-    @Option(names = "--context", description = "kubeconfig context to use")
-    String context;
+    @CommandLine.Mixin
+    KubeconfigOptions kube = new KubeconfigOptions();
 
     @Option(names = "--dry-run", description = "ask the API server to judge the forwards (admission included) without creating them")
     boolean dryRun;
@@ -59,7 +56,7 @@ public final class CreateCommand implements Callable<Integer> {
             err.println("porthole: " + file + ": " + e.getMessage());
             return ConnectCommand.EXIT_ERROR;
         }
-        try (KubernetesClient client = KubeconfigClients.create(kubeconfig, context)) {
+        try (KubernetesClient client = kube.client()) {
             UserInfo me = client.authentication().v1().selfSubjectReviews().create(new SelfSubjectReview())
                     .getStatus().getUserInfo();
             RequestedBy creator = new RequestedBy(me.getUsername(), me.getGroups());

@@ -78,13 +78,7 @@ public final class OperatorIdentity {
      * admin would for the people who may connect.
      */
     public static void bindConnect(KubernetesClient admin, String username) {
-        ClusterRole role = connectRole(admin);
-        admin.resource(role).forceConflicts().serverSideApply();
-        admin.resource(new ClusterRoleBindingBuilder()
-                .withNewMetadata().withName(role.getMetadata().getName() + "-" + bindingSuffix(username)).endMetadata()
-                .withNewRoleRef("rbac.authorization.k8s.io", "ClusterRole", role.getMetadata().getName())
-                .addNewSubject().withKind("User").withApiGroup("rbac.authorization.k8s.io").withName(username).endSubject()
-                .build()).forceConflicts().serverSideApply();
+        bindClusterWide(admin, connectRole(admin), username);
     }
 
     /**
@@ -94,7 +88,10 @@ public final class OperatorIdentity {
      */
     public static void bindUser(KubernetesClient admin, String username) {
         bindConnect(admin, username);
-        ClusterRole role = requesterRole(admin);
+        bindClusterWide(admin, requesterRole(admin), username);
+    }
+
+    private static void bindClusterWide(KubernetesClient admin, ClusterRole role, String username) {
         admin.resource(role).forceConflicts().serverSideApply();
         admin.resource(new ClusterRoleBindingBuilder()
                 .withNewMetadata().withName(role.getMetadata().getName() + "-" + bindingSuffix(username)).endMetadata()

@@ -11,7 +11,7 @@ import dev.porthole.api.v1alpha1.Phase;
 import dev.porthole.api.v1alpha1.PortForward;
 import dev.porthole.operator.reconcile.AgentTokenSecret;
 import dev.porthole.operator.support.Forwards;
-import dev.porthole.operator.support.RunningOperator;
+import dev.porthole.operator.support.OperatorPerClass;
 import dev.porthole.testcluster.CreatorAdmission;
 import dev.porthole.testcluster.Creators;
 import dev.porthole.testcluster.Identity;
@@ -31,10 +31,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -49,24 +49,15 @@ class CreatorAuthorizationIT {
     private static final PolicyRule PORT_FORWARD = new PolicyRuleBuilder().withApiGroups("")
             .withResources("pods/portforward").withVerbs("create").build();
 
-    private static RunningOperator operator;
+    @RegisterExtension
+    static final OperatorPerClass operator = new OperatorPerClass();
     private TestCluster cluster;
     private KubernetesClient admin;
 
     @BeforeEach
-    void startOperator(TestCluster cluster) {
+    void clients(TestCluster cluster) {
         this.cluster = cluster;
         admin = cluster.admin();
-        if (operator == null) {
-            operator = RunningOperator.start(cluster);
-        }
-    }
-
-    @AfterAll
-    static void stopOperator() {
-        if (operator != null) {
-            operator.close();
-        }
     }
 
     @Test
@@ -249,7 +240,7 @@ class CreatorAuthorizationIT {
         PortForward pf = awaitPhase(ns, "db", Phase.Rejected);
         assertThat(pf.getStatus().getMessage())
                 .isEqualTo("bob may not forward to pod db-0 in namespace " + ns.name() + " (needs create on pods/portforward)");
-        assertThat(operator.closedForwards()).contains(ns.name() + "/db:creator not authorized: " + pf.getStatus().getMessage());
+        assertThat(operator.get().closedForwards()).contains(ns.name() + "/db:creator not authorized: " + pf.getStatus().getMessage());
         assertThat(pf.getStatus().getConditions()).anySatisfy(c -> {
             assertThat(c.getType()).isEqualTo("CreatorAuthorized");
             assertThat(c.getStatus()).isEqualTo("False");

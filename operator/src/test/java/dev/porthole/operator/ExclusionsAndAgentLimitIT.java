@@ -10,7 +10,7 @@ import dev.porthole.api.v1alpha1.PortForward;
 import dev.porthole.api.v1alpha1.PortForwardPolicy;
 import dev.porthole.operator.support.Forwards;
 import dev.porthole.operator.support.Policies;
-import dev.porthole.operator.support.RunningOperator;
+import dev.porthole.operator.support.OperatorPerClass;
 import dev.porthole.testcluster.Kubelet;
 import dev.porthole.testcluster.LocalCluster;
 import dev.porthole.testcluster.TestCluster;
@@ -22,10 +22,10 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The default exclusions (kube-system, the operator's namespace, hostNetwork pods, Porthole's own pods),
@@ -34,22 +34,13 @@ import org.junit.jupiter.api.Test;
  */
 @LocalCluster
 class ExclusionsAndAgentLimitIT {
-    private static RunningOperator operator;
+    @RegisterExtension
+    static final OperatorPerClass operator = new OperatorPerClass();
     private KubernetesClient admin;
 
     @BeforeEach
-    void startOperator(TestCluster cluster) {
+    void clients(TestCluster cluster) {
         admin = cluster.admin();
-        if (operator == null) {
-            operator = RunningOperator.start(cluster);
-        }
-    }
-
-    @AfterAll
-    static void stopOperator() {
-        if (operator != null) {
-            operator.close();
-        }
     }
 
     @Test
@@ -82,7 +73,7 @@ class ExclusionsAndAgentLimitIT {
     @Test
     @DisplayName("the operator's own namespace and Porthole's own pods are refused by default")
     void portholeItself(TestNamespace ns) {
-        String own = operator.namespace();
+        String own = operator.get().namespace();
         Kubelet.runningPod(admin, own, "ca-holder", Map.of(), "x", 8443);
         Kubelet.runningPod(admin, ns.name(), "relay-0", Map.of("app.kubernetes.io/part-of", "porthole"), "relay", 7444);
         try {

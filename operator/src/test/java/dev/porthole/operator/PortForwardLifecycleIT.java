@@ -16,7 +16,7 @@ import dev.porthole.operator.reconcile.AgentTokenSecret;
 import dev.porthole.operator.support.Forwards;
 import dev.porthole.operator.support.Policies;
 import dev.porthole.testcluster.Kubelet;
-import dev.porthole.operator.support.RunningOperator;
+import dev.porthole.operator.support.OperatorPerClass;
 import dev.porthole.testcluster.LocalCluster;
 import dev.porthole.testcluster.TestCluster;
 import dev.porthole.testcluster.TestNamespace;
@@ -32,30 +32,21 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The whole reconcile lifecycle, on the real API server, with the operator under its own RBAC only. */
 @LocalCluster
 class PortForwardLifecycleIT {
-    private static RunningOperator operator;
+    @RegisterExtension
+    static final OperatorPerClass operator = new OperatorPerClass();
     private KubernetesClient admin;
 
     @BeforeEach
-    void startOperator(TestCluster cluster) {
+    void clients(TestCluster cluster) {
         admin = cluster.admin();
-        if (operator == null) {
-            operator = RunningOperator.start(cluster);
-        }
-    }
-
-    @AfterAll
-    static void stopOperator() {
-        if (operator != null) {
-            operator.close();
-        }
     }
 
     @Test
@@ -93,9 +84,9 @@ class PortForwardLifecycleIT {
         assertThat(env.get("PORTHOLE_TARGET_PORT").getValue()).isEqualTo("5432");
         assertThat(env.get("PORTHOLE_FORWARD").getValue()).isEqualTo(ns.name() + "/debug");
         assertThat(env.get("PORTHOLE_DEADLINE").getValue()).isEqualTo(pf.getStatus().getExpiresAt());
-        assertThat(env.get("PORTHOLE_RELAY_ADDRESS").getValue()).isEqualTo(operator.operator().endpoints().agentAddress());
+        assertThat(env.get("PORTHOLE_RELAY_ADDRESS").getValue()).isEqualTo(operator.get().operator().endpoints().agentAddress());
         assertThat(env.get("PORTHOLE_CA_PEM").getValue()).startsWith("-----BEGIN CERTIFICATE-----");
-        assertThat(pf.getStatus().getRelay().getAddress()).isEqualTo(operator.operator().endpoints().clientAddress());
+        assertThat(pf.getStatus().getRelay().getAddress()).isEqualTo(operator.get().operator().endpoints().clientAddress());
         assertThat(env.get("PORTHOLE_AGENT_TOKEN").getValueFrom().getSecretKeyRef().getName()).isEqualTo(secret.getMetadata().getName());
 
         await().untilAsserted(() -> assertThat(eventReasons(admin, ns.name(), "debug")).containsExactly("Accepted", "AgentInjected"));
@@ -222,7 +213,7 @@ class PortForwardLifecycleIT {
                     () -> admin.resources(PortForward.class).inNamespace(ns.name()).withName("db").get(),
                     f -> f.getStatus().getPhase() == Phase.Rejected);
             assertThat(pf.getStatus().getMessage()).isEqualTo("ttl 2h exceeds the policy maximum of 1h");
-            assertThat(operator.closedForwards())
+            assertThat(operator.get().closedForwards())
                     .contains(ns.name() + "/db:rejected by policy: ttl 2h exceeds the policy maximum of 1h");
         } finally {
             admin.resource(policy).delete();
@@ -259,7 +250,7 @@ class PortForwardLifecycleIT {
             p.getMetadata().getLabels().put("touched", "1");
             return p;
         });
-        operator.restart();
+        operator.get().restart();
         admin.pods().inNamespace(ns.name()).withName("db-0").edit(p -> {
             p.getMetadata().getLabels().put("touched", "2");
             return p;
@@ -293,7 +284,7 @@ class PortForwardLifecycleIT {
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
                 assertThat(admin.secrets().inNamespace(ns.name()).withName(AgentTokenSecret.nameFor(pf)).get()).isNull());
         assertThat(eventReasons(admin, ns.name(), "brief")).containsExactly("Accepted", "AgentInjected", "Expired");
-        assertThat(operator.closedForwards()).contains(ns.name() + "/brief:expired");
+        assertThat(operator.get().closedForwards()).contains(ns.name() + "/brief:expired");
     }
 
     @Test
@@ -375,7 +366,7 @@ class PortForwardLifecycleIT {
         // then
         await().until(() -> admin.resources(PortForward.class).inNamespace(ns.name()).withName("revoke-me").get() == null);
         assertThat(eventReasons(admin, ns.name(), "revoke-me")).containsExactly("Accepted", "AgentInjected", "Revoked");
-        assertThat(operator.closedForwards()).contains(ns.name() + "/revoke-me:revoked");
+        assertThat(operator.get().closedForwards()).contains(ns.name() + "/revoke-me:revoked");
     }
 
     @Test
@@ -385,13 +376,13 @@ class PortForwardLifecycleIT {
         Kubelet.runningPod(admin, ns.name(), "db-0", Map.of(), "pg", 5432);
         admin.resource(toPod(ns.name(), "overdue", "db-0", 5432, "4s")).create();
         PortForward pf = awaitPhase(ns, "overdue", Phase.Active);
-        operator.stop();
+        operator.get().stop();
         Instant expiresAt = Instant.parse(pf.getStatus().getExpiresAt());
         await().atMost(Duration.ofSeconds(10)).until(() -> Instant.now().isAfter(expiresAt.plusSeconds(1)));
         assertThat(admin.resources(PortForward.class).inNamespace(ns.name()).withName("overdue").get()).isNotNull();
 
         // when
-        operator.restart();
+        operator.get().restart();
 
         // then
         await().atMost(Duration.ofSeconds(10)).until(() ->

@@ -51,7 +51,9 @@ class RealClientsE2E {
             assertThat(row).isEqualTo("4821 stuck in migration");
             await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
                 assertThat(event(sys, ns, "orders-db-debug", "SessionOpened").getNote()).contains("user=alice");
-                assertThat(event(sys, ns, "orders-db-debug", "SessionClosed").getNote()).contains("endReason=CLIENT_CLOSED");
+                // psql sends Terminate and closes; PostgreSQL closes on reading it: either close may reach the relay first
+                assertThat(event(sys, ns, "orders-db-debug", "SessionClosed").getNote())
+                        .containsAnyOf("endReason=CLIENT_CLOSED", "endReason=TARGET_CLOSED");
             });
         }
     }
