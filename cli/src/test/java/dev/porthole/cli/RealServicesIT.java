@@ -3,12 +3,14 @@ package dev.porthole.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.porthole.testcluster.ServiceDirectories;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -22,6 +24,8 @@ class RealServicesIT {
     private Process server;
     private Runnable stopServer = () -> { };
 
+    private final List<Path> toRemove = new ArrayList<>();
+
     @AfterEach
     void tearDown() throws Exception {
         plane.close();
@@ -30,6 +34,13 @@ class RealServicesIT {
             server.destroy();
             server.waitFor();
         }
+        for (Path dir : toRemove) {
+            Services.run(Duration.ofSeconds(30), "rm", "-rf", dir.toString());
+        }
+    }
+
+    private void removeAfter(Path dir) {
+        toRemove.add(dir);
     }
 
     private Forwarder tunnelTo(int port) {
@@ -49,8 +60,11 @@ class RealServicesIT {
     void postgresThroughTunnel() throws Exception {
         // given
         Services.require(Services.PG_BIN + "/initdb", Services.PG_BIN + "/postgres", "/usr/bin/psql", "/usr/sbin/runuser");
-        Path data = Files.createTempDirectory(Files.createDirectories(WORK), "pg");
-        Files.setPosixFilePermissions(data.getParent(), PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path data = ServiceDirectories.reachableByServiceUsers(WORK.resolve("pg"));
+        Services.run(Duration.ofSeconds(10), "rm", "-rf", data.resolve("db").toString()); // a fresh server each run
+        if (!data.startsWith(WORK)) {
+            removeAfter(data); // a stand-in outside the work tree is not left behind
+        }
         Services.run(Duration.ofSeconds(10), "chown", "postgres:postgres", data.toString());
         Services.Result init = Services.run(Duration.ofSeconds(120), Services.asPostgres(Services.PG_BIN + "/initdb",
                 "-D", data.resolve("db").toString(), "--auth=trust", "-U", "postgres").toArray(String[]::new));

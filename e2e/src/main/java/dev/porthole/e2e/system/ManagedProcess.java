@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
@@ -16,6 +17,7 @@ import java.util.function.Predicate;
  * SIGTERM and then SIGKILL. Never a shell.
  */
 public final class ManagedProcess implements AutoCloseable {
+    private final List<Runnable> onClose = new CopyOnWriteArrayList<>();
     private final String name;
     private final Process process;
     private final Path stdout;
@@ -91,8 +93,23 @@ public final class ManagedProcess implements AutoCloseable {
         }
     }
 
+    /** Runs {@code cleanup} once the process has ended through {@link #close()} (for example to remove its data). */
+    public ManagedProcess whenClosed(Runnable cleanup) {
+        onClose.add(cleanup);
+        return this;
+    }
+
     @Override
     public void close() {
+        try {
+            stop();
+        } finally {
+            onClose.forEach(Runnable::run);
+            onClose.clear();
+        }
+    }
+
+    private void stop() {
         if (!process.isAlive()) {
             return;
         }

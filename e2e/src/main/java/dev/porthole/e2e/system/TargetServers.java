@@ -1,11 +1,11 @@
 package dev.porthole.e2e.system;
 
 import dev.porthole.e2e.podrunner.PodNetwork;
+import dev.porthole.testcluster.ServiceDirectories;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -22,13 +22,14 @@ public final class TargetServers {
     }
 
     /** PostgreSQL with database {@code app} and a table {@code orders}, as the unprivileged user postgres. */
-    public static ManagedProcess postgres(PodNetwork net, Path dir, int port) {
+    public static ManagedProcess postgres(PodNetwork net, Path wanted, int port) {
         requireBinary(PG_BIN.resolve("initdb"));
-        Path data = dir.resolve("pgdata");
+        Path dir;
+        Path data;
         try {
+            dir = ServiceDirectories.reachableByServiceUsers(wanted);
+            data = dir.resolve("pgdata");
             deleteTree(data); // a throw-away target: a data directory left by an earlier run starts afresh
-            Files.createDirectories(dir);
-            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
             run(List.of("chown", "postgres:postgres", dir.toString()), Duration.ofSeconds(10));
             run(List.of("runuser", "-u", "postgres", "--", PG_BIN.resolve("initdb").toString(), "-D", data.toString(),
                     "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"), Duration.ofSeconds(60));
@@ -38,6 +39,9 @@ public final class TargetServers {
         ManagedProcess pg = ManagedProcess.start("postgres", net.inside("runuser", "-u", "postgres", "--",
                 PG_BIN.resolve("postgres").toString(), "-D", data.toString(), "-p", Integer.toString(port),
                 "-c", "listen_addresses=127.0.0.1", "-k", dir.toString(), "-c", "fsync=off"), Map.of(), dir);
+        if (!dir.equals(wanted.toAbsolutePath().normalize())) {
+            pg.whenClosed(() -> deleteQuietly(dir)); // a stand-in outside the work tree is not left behind
+        }
         pg.awaitOutput(out -> out.contains("database system is ready to accept connections"), Duration.ofSeconds(60));
         run(net.inside(PG_BIN.resolve("psql").toString(), "-h", "127.0.0.1", "-p", Integer.toString(port), "-U", "postgres",
                 "-v", "ON_ERROR_STOP=1", "-c", "CREATE DATABASE app"), Duration.ofSeconds(30));
@@ -103,6 +107,14 @@ public final class TargetServers {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
+        }
+    }
+
+    private static void deleteQuietly(Path root) {
+        try {
+            deleteTree(root);
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not remove " + root, e);
         }
     }
 
