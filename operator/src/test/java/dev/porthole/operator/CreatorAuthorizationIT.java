@@ -9,6 +9,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.porthole.api.v1alpha1.Phase;
 import dev.porthole.api.v1alpha1.PortForward;
+import dev.porthole.operator.OperatorIdentity;
 import dev.porthole.operator.reconcile.AgentTokenSecret;
 import dev.porthole.operator.support.Forwards;
 import dev.porthole.operator.support.OperatorPerClass;
@@ -23,7 +24,9 @@ import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
+import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -44,8 +47,8 @@ import org.slf4j.LoggerFactory;
  */
 @LocalCluster
 class CreatorAuthorizationIT {
-    private static final PolicyRule FORWARDS = new PolicyRuleBuilder().withApiGroups("porthole.dev")
-            .withResources("portforwards").withVerbs("get", "list", "watch", "create", "patch", "update", "delete").build();
+    /** Exactly the chart's porthole-requester role (ChartRenderIT proves the jar copy equal to the chart's). */
+    private static final PolicyRule FORWARDS = requesterRule();
     private static final PolicyRule PORT_FORWARD = new PolicyRuleBuilder().withApiGroups("")
             .withResources("pods/portforward").withVerbs("create").build();
 
@@ -61,7 +64,7 @@ class CreatorAuthorizationIT {
     }
 
     @Test
-    @DisplayName("a user who may create forwards but not port-forward is refused at kubectl apply, with what is missing")
+    @DisplayName("a user bound to porthole-requester but without pods/portforward is refused at kubectl apply, with what is missing")
     void noPortForwardRightRefusedAtAdmission(TestNamespace ns) {
         // given
         grant(ns.name(), Identity.MALLORY, FORWARDS);
@@ -273,6 +276,12 @@ class CreatorAuthorizationIT {
             assertThat(json).hasSizeGreaterThanOrEqualTo(3).allSatisfy(l -> assertThat(l).contains("\"creator\":\"bob\""));
         } finally {
             auditLog.detachAppender(lines);
+        }
+    }
+
+    private static PolicyRule requesterRule() {
+        try (KubernetesClient offline = new KubernetesClientBuilder().withConfig(Config.empty()).build()) {
+            return OperatorIdentity.requesterRole(offline).getRules().get(0);
         }
     }
 
