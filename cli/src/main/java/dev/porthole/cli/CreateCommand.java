@@ -46,7 +46,7 @@ public final class CreateCommand implements Callable<Integer> {
     boolean dryRun;
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         List<PortForward> forwards;
@@ -54,6 +54,9 @@ public final class CreateCommand implements Callable<Integer> {
             forwards = read(Files.readString(file));
         } catch (IllegalArgumentException e) {
             err.println("porthole: " + file + ": " + e.getMessage());
+            return ConnectCommand.EXIT_ERROR;
+        } catch (IOException e) {
+            err.println("porthole: cannot read " + file + ": " + e.getClass().getSimpleName() + " " + e.getMessage());
             return ConnectCommand.EXIT_ERROR;
         }
         try (KubernetesClient client = kube.client()) {

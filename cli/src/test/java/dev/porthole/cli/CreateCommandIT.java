@@ -75,14 +75,16 @@ class CreateCommandIT {
     }
 
     @Test
-    @DisplayName("a manifest that is not a PortForward is refused before anything is sent")
+    @DisplayName("a manifest that is not a PortForward, or no file at all, is refused with a clear line before anything is sent")
     void badManifest(TestCluster cluster, TestNamespace ns) throws Exception {
         Path file = Files.writeString(dir.resolve("pod.yaml"), "apiVersion: v1\nkind: Pod\nmetadata: { name: x }\nspec: {}\n");
 
         int exit = run(cluster, Identity.BOB, "create", "-f", file.toString(), "-n", ns.name());
 
         assertThat(exit).isEqualTo(ConnectCommand.EXIT_ERROR);
-        assertThat(err.toString()).contains("every document must be a PortForward with metadata.name and spec");
+        assertThat(err.toString()).contains("every document must be a PortForward with metadata.name and spec, found Pod");
+        assertThat(run(cluster, Identity.BOB, "create", "-f", dir.resolve("missing.yaml").toString())).isEqualTo(ConnectCommand.EXIT_ERROR);
+        assertThat(err.toString()).contains("cannot read " + dir.resolve("missing.yaml") + ": NoSuchFileException");
     }
 
     /** create on portforwards in {@code ns}, and create on pods/portforward too when {@code portForward}. */
