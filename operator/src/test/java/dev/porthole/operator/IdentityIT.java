@@ -126,7 +126,7 @@ class IdentityIT {
         await().untilAsserted(() -> assertThat(eventReasons(admin, ns.name(), "db"))
                 .contains("AgentConnected", "CredentialIssued", "SessionOpened", "SessionClosed"));
         Event issued = event(ns, "db", "CredentialIssued");
-        assertThat(issued.getNote()).contains("user=alice").contains("groups=sre-oncall");
+        assertThat(issued.getNote()).contains("user=alice").contains("groups=[sre-oncall, system:authenticated]");
         Event opened = event(ns, "db", "SessionOpened");
         assertThat(opened.getNote()).contains("user=alice").contains("client=127.0.0.1:").contains("resolvedTarget=pod/db-0:");
         Event closed = event(ns, "db", "SessionClosed");
@@ -543,7 +543,9 @@ class IdentityIT {
             assertThat(inCertificate.groups()).isEqualTo(stamped);
             JsonNode opened = await().until(() -> auditLog.records(forward, "SessionOpened"), r -> !r.isEmpty()).get(0);
             assertThat(opened.get("user").asText()).isEqualTo(id.username());
-            assertThat(opened.get("groups").asText()).isEqualTo(String.join(",", stamped));
+            List<String> audited = new java.util.ArrayList<>();
+            opened.get("groups").forEach(g -> audited.add(g.asText()));
+            assertThat(audited).as("groups as a JSON array, each name exact").isEqualTo(stamped);
             JsonNode issued = await().until(() -> auditLog.records(forward, "CredentialIssued"), r -> !r.isEmpty()).get(0);
             assertThat(issued.get("user").asText()).isEqualTo(id.username());
         }

@@ -85,7 +85,7 @@ public class CredentialSigner implements Reconciler<CertificateSigningRequest> {
         Instant now = clock.instant();
         Map<String, Object> fields = new LinkedHashMap<>();
         fields.put("user", username);
-        fields.put("groups", String.join(",", groups));
+        fields.put("groups", groups); // a JSON array: group names may hold commas
         fields.put("csr", name);
         // Names a certificate cannot carry exactly are refused before anything else looks at them.
         String unrepresentable = IdentityNames.problem(username, groups);
@@ -93,7 +93,7 @@ public class CredentialSigner implements Reconciler<CertificateSigningRequest> {
             // the names may hold the very characters refused: logs and Events get them escaped
             String shown = IdentityNames.escaped(username);
             fields.put("user", shown);
-            fields.put("groups", String.join(",", groups.stream().map(IdentityNames::escaped).toList()));
+            fields.put("groups", groups.stream().map(IdentityNames::escaped).toList());
             deny(name, "UnsupportedIdentity", unrepresentable + ", so no certificate could carry it exactly",
                     forward, shown, forwardName, fields, now);
             return UpdateControl.noUpdate();

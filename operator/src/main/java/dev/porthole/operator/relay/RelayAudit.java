@@ -50,7 +50,7 @@ public final class RelayAudit implements SessionListener, AgentListener {
             Map<String, Object> f = new LinkedHashMap<>();
             f.put("session", s.sessionId());
             f.put("user", s.identity().username());
-            f.put("groups", String.join(",", s.identity().groups()));
+            f.put("groups", s.identity().groups()); // a JSON array: group names may hold commas
             f.put("client", address(s.clientAddress()));
             f.put("resolvedTarget", pf.getStatus() == null ? null : pf.getStatus().getTarget());
             audit.record(pf, AuditReason.SessionOpened, s.identity().username() + " opened a session from "
