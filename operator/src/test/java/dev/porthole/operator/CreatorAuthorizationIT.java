@@ -342,7 +342,6 @@ class CreatorAuthorizationIT {
     }
 
     private PortForward awaitPhase(TestNamespace ns, String name, Phase phase) {
-        return await().atMost(Duration.ofSeconds(30)).until(() -> get(ns, name),
-                pf -> pf != null && pf.getStatus() != null && pf.getStatus().getPhase() == phase);
+        return Forwards.awaitPhase(admin, ns.name(), name, phase, Duration.ofSeconds(30));
     }
 }

@@ -184,8 +184,6 @@ class ExclusionsAndAgentLimitIT {
     }
 
     private PortForward awaitPhase(String ns, String name, Phase phase) {
-        return await().atMost(Duration.ofSeconds(30)).until(
-                () -> admin.resources(PortForward.class).inNamespace(ns).withName(name).get(),
-                pf -> pf != null && pf.getStatus() != null && pf.getStatus().getPhase() == phase);
+        return Forwards.awaitPhase(admin, ns, name, phase, Duration.ofSeconds(30));
     }
 }

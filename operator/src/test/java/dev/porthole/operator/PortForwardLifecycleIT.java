@@ -9,7 +9,6 @@ import dev.porthole.api.v1alpha1.BindScope;
 import dev.porthole.api.v1alpha1.Phase;
 import dev.porthole.api.v1alpha1.PortForward;
 import dev.porthole.api.v1alpha1.PortForwardPolicy;
-import dev.porthole.api.v1alpha1.PortForwardPolicySpec;
 import dev.porthole.api.v1alpha1.Target;
 import dev.porthole.operator.reconcile.AgentInjector;
 import dev.porthole.operator.reconcile.AgentTokenSecret;
@@ -391,19 +390,11 @@ class PortForwardLifecycleIT {
     }
 
     private static PortForwardPolicy maxTtlPolicy(String name, String namespace, String maxTtl) {
-        PortForwardPolicy policy = new PortForwardPolicy();
-        policy.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName(name).build());
-        PortForwardPolicySpec spec = new PortForwardPolicySpec();
-        spec.setNamespaces(List.of(namespace));
-        spec.setMaxTtl(maxTtl);
-        policy.setSpec(spec);
-        return policy;
+        return Policies.governing(name, namespace, spec -> spec.setMaxTtl(maxTtl));
     }
 
     private PortForward awaitPhase(TestNamespace ns, String name, Phase phase) {
-        return await().atMost(Duration.ofSeconds(20)).until(
-                () -> admin.resources(PortForward.class).inNamespace(ns.name()).withName(name).get(),
-                pf -> pf != null && pf.getStatus() != null && pf.getStatus().getPhase() == phase);
+        return Forwards.awaitPhase(admin, ns.name(), name, phase, Duration.ofSeconds(20));
     }
 
     private EphemeralContainer agentOf(TestNamespace ns, String podName) {

@@ -189,9 +189,10 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
         if (!violations.isEmpty()) {
             return reject(pf, violations, now, remaining);
         }
-        if (!AgentInjector.isInjected(target.pod(), pf) && AgentCapacity.liveAgents(target.pod()) >= policy.maxAgentsPerPod()) {
+        long liveAgents = AgentCapacity.liveAgents(target.pod());
+        if (!AgentInjector.isInjected(target.pod(), pf) && liveAgents >= policy.maxAgentsPerPod()) {
             return fail(pf, AuditReason.AgentLimitReached, "pod " + target.podName() + " already runs "
-                    + AgentCapacity.liveAgents(target.pod()) + " live Porthole agents, the most a pod may hold ("
+                    + liveAgents + " live Porthole agents, the most a pod may hold ("
                     + policy.maxAgentsPerPod() + "); waiting for one to exit at its forward's expiry", now, remaining);
         }
         boolean firstAcceptance = !isPolicyCompliant(status) && !isPolicyCompliant(liveStatus(pf));

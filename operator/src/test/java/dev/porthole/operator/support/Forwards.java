@@ -1,6 +1,9 @@
 package dev.porthole.operator.support;
 
+import static org.awaitility.Awaitility.await;
+
 import dev.porthole.api.v1alpha1.Audience;
+import dev.porthole.api.v1alpha1.Phase;
 import dev.porthole.api.v1alpha1.PortForward;
 import dev.porthole.api.v1alpha1.PortForwardSpec;
 import dev.porthole.api.v1alpha1.Target;
@@ -9,6 +12,7 @@ import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.events.v1.Event;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 
@@ -33,6 +37,12 @@ public final class Forwards {
         spec.setRequestedBy(Creators.CLUSTER_ADMIN);
         pf.setSpec(spec);
         return pf;
+    }
+
+    /** Waits up to {@code within} until the forward exists with {@code phase}, and returns it. */
+    public static PortForward awaitPhase(KubernetesClient admin, String ns, String name, Phase phase, Duration within) {
+        return await().atMost(within).until(() -> admin.resources(PortForward.class).inNamespace(ns).withName(name).get(),
+                pf -> pf != null && pf.getStatus() != null && pf.getStatus().getPhase() == phase);
     }
 
     /** The reasons of this forward's audit Events, oldest first. */
