@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver, kube-controller-manager, kubectl and etcd from the pinned Go module in
+# Builds kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, etcd and a node's kubelet and
+# kube-proxy from the pinned Go module in
 # test-cluster/go into a cache outside the work tree, laid out as Fabric8's kube-api-test expects:
-#   $PORTHOLE_CACHE/kube-api-test/k8s/<version>-linux-amd64/{kube-apiserver,etcd,kubectl,kube-controller-manager}
+#   $PORTHOLE_CACHE/kube-api-test/k8s/<version>-linux-amd64/{kube-apiserver,etcd,kubectl,kube-controller-manager,...}
 # Reuses what is already there. Nothing is fetched but Go modules, through the Go toolchain, verified by go.sum.
 set -euo pipefail
 
@@ -30,10 +31,10 @@ LDFLAGS="-s -w -X k8s.io/component-base/version.gitVersion=v${K8S_VERSION} \
  -X k8s.io/component-base/version.gitTreeState=clean \
  -X k8s.io/component-base/version.buildDate=1970-01-01T00:00:00Z"
 cd "$MODULE"
-for cmd in etcd kubectl kube-apiserver kube-controller-manager; do
+for cmd in etcd kubectl kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy; do
   t0=$(date +%s)
   echo "  building $cmd ..."
-  GOFLAGS=-mod=readonly CGO_ENABLED=0 go build -trimpath -ldflags "$LDFLAGS" -o "$BIN_DIR/$cmd.tmp" "./cmd/$cmd"
+  GOFLAGS=-mod=readonly CGO_ENABLED=0 nice -n 10 go build -trimpath -ldflags "$LDFLAGS" -o "$BIN_DIR/$cmd.tmp" "./cmd/$cmd"
   mv "$BIN_DIR/$cmd.tmp" "$BIN_DIR/$cmd"
   echo "  built $cmd in $(( $(date +%s) - t0 ))s"
 done
