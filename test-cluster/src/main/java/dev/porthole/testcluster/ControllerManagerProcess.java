@@ -1,80 +1,61 @@
 package dev.porthole.testcluster;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 /**
- * kube-controller-manager with the garbage collector and namespace controllers, so deleting an owner
- * deletes what it owns and deleting a namespace empties it, as in a real cluster.
+ * kube-controller-manager. Without a node it runs only the garbage collector and namespace controllers, so
+ * deleting an owner deletes what it owns and deleting a namespace empties it. Beside a real node it runs the
+ * full controller set (Deployments, ReplicaSets, EndpointSlices, service accounts and their tokens), each under
+ * its own service account as in a real cluster, and signs service-account tokens with the cluster's key.
  */
 final class ControllerManagerProcess implements AutoCloseable {
     private static final String GC_SYNCED = "all resource monitors have synced";
+    // Controllers a single local node has no use for: clouds, node IPAM (the node's CNI allocates pod IPs),
+    // volume binding, and CSR signing (Porthole signs its own signer's requests; the kubelet has its certificate).
+    private static final String NODE_CONTROLLERS = "*,-certificatesigningrequest-signing-controller,"
+            + "-certificatesigningrequest-approving-controller,-node-ipam-controller,-cloud-node-lifecycle-controller,"
+            + "-service-lb-controller,-node-route-controller,-persistentvolume-binder-controller,"
+            + "-persistentvolume-attach-detach-controller,-persistentvolume-expander-controller";
 
-    private final Process process;
-    private final CountDownLatch gcSynced = new CountDownLatch(1);
+    private final ComponentProcess process;
 
-    private ControllerManagerProcess(Process process, Path logFile) {
+    private ControllerManagerProcess(ComponentProcess process) {
         this.process = process;
-        Thread pump = new Thread(() -> pumpLog(logFile), "kube-controller-manager-log");
-        pump.setDaemon(true);
-        pump.start();
     }
 
-    static ControllerManagerProcess start(Path binary, Path kubeconfig, Path logFile) {
-        try {
-            Process p = new ProcessBuilder(List.of(binary.toString(),
-                    "--kubeconfig=" + kubeconfig,
-                    "--controllers=garbagecollector,namespace",
-                    "--leader-elect=false",
-                    "--use-service-account-credentials=false",
-                    "--secure-port=0",
-                    "--concurrent-gc-syncs=10",
-                    "-v=2"))
-                    .redirectErrorStream(true)
-                    .start();
-            return new ControllerManagerProcess(p, logFile);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private void pumpLog(Path logFile) {
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-             Writer out = Files.newBufferedWriter(logFile)) {
-            String line;
-            while ((line = in.readLine()) != null) {
-                out.write(line);
-                out.write('\n');
-                out.flush();
-                if (line.contains(GC_SYNCED)) {
-                    gcSynced.countDown();
-                }
+    static ControllerManagerProcess start(Path binary, ControlPlane controlPlane, Path workDir) {
+        List<String> cmd = new ArrayList<>(List.of(binary.toString(), "--leader-elect=false", "--secure-port=0",
+                "--concurrent-gc-syncs=10", "-v=2"));
+        if (controlPlane.shape().node()) {
+            ClusterPki.Pair cert = controlPlane.pki().client("kube-controller-manager", "system:kube-controller-manager", List.of());
+            Path kubeconfig = workDir.resolve("kube-controller-manager.kubeconfig");
+            try {
+                Files.writeString(kubeconfig, Kubeconfigs.clientCertificate(controlPlane.url(),
+                        controlPlane.pki().caCertificate(), "kube-controller-manager", cert));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
-        } catch (IOException e) {
-            // the process ended; its log ends here
+            cmd.addAll(List.of("--kubeconfig=" + kubeconfig, "--controllers=" + NODE_CONTROLLERS,
+                    "--use-service-account-credentials=true",
+                    "--service-account-private-key-file=" + controlPlane.pki().caCertificate().resolveSibling("sa.key"),
+                    "--root-ca-file=" + controlPlane.pki().caCertificate(),
+                    "--service-cluster-ip-range=" + controlPlane.shape().serviceCidr()));
+        } else {
+            cmd.addAll(List.of("--kubeconfig=" + controlPlane.adminKubeconfig(), "--controllers=garbagecollector,namespace",
+                    "--use-service-account-credentials=false"));
         }
+        return new ControllerManagerProcess(ComponentProcess.start("kube-controller-manager", cmd,
+                workDir.resolve("kube-controller-manager.log"), line -> line.contains(GC_SYNCED)));
     }
 
     void awaitGarbageCollectorSynced(Duration timeout) {
-        try {
-            if (!gcSynced.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                throw new IllegalStateException("kube-controller-manager's garbage collector did not sync within "
-                        + timeout + (process.isAlive() ? "" : " (it exited with " + process.exitValue() + ")"));
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        process.awaitMarker(timeout, "sync its garbage collector");
     }
 
     long pid() {
@@ -83,6 +64,6 @@ final class ControllerManagerProcess implements AutoCloseable {
 
     @Override
     public void close() {
-        Processes.stop(process);
+        process.close();
     }
 }

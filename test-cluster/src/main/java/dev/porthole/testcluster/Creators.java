@@ -12,10 +12,10 @@ public final class Creators {
     public static final String AUTHENTICATED = "system:authenticated";
 
     /**
-     * Who {@link TestCluster#admin()} is: kube-api-test's client-certificate user. {@link TestCluster} checks it
-     * at start with a SelfSubjectReview, so a change in kube-api-test fails loudly rather than every test.
+     * Who {@link TestCluster#admin()} is: the control plane's administrator certificate. {@link TestCluster} checks it
+     * at start with a SelfSubjectReview, so a change there fails loudly rather than every test.
      */
-    public static final RequestedBy CLUSTER_ADMIN = new RequestedBy("kubeapitest", List.of("system:masters", AUTHENTICATED));
+    public static final RequestedBy CLUSTER_ADMIN = new RequestedBy(ControlPlane.ADMIN_USER, List.of("system:masters", AUTHENTICATED));
 
     private Creators() {
     }

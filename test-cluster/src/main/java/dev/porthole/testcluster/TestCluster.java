@@ -1,7 +1,5 @@
 package dev.porthole.testcluster;
 
-import io.fabric8.kubeapitest.KubeAPIServer;
-import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
@@ -29,8 +27,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A real Kubernetes control plane on this machine: etcd and kube-apiserver started through Fabric8's
- * kube-api-test from the binaries scripts/setup-control-plane.sh built, plus kube-controller-manager
+ * A real Kubernetes control plane on this machine: etcd and kube-apiserver ({@link ControlPlane}) started from
+ * the binaries scripts/setup-control-plane.sh built, with the cluster's own PKI, plus kube-controller-manager
  * (garbage collector, namespace controller). Real authentication (a token per {@link Identity},
  * service-account tokens from the TokenRequest API), real RBAC, CEL, server-side apply and admission.
  *
@@ -47,7 +45,7 @@ public final class TestCluster implements AutoCloseable {
 
     private final ControlPlaneBinaries binaries;
     private final Path workDir;
-    private final KubeAPIServer apiServer;
+    private final ControlPlane controlPlane;
     private final ControllerManagerProcess controllerManager;
     private final Config adminConfig;
     private final Map<Identity, String> tokens;
@@ -56,12 +54,12 @@ public final class TestCluster implements AutoCloseable {
     private volatile Duration startupTime;
     private volatile boolean closed;
 
-    private TestCluster(ControlPlaneBinaries binaries, Path workDir, KubeAPIServer apiServer,
+    private TestCluster(ControlPlaneBinaries binaries, Path workDir, ControlPlane controlPlane,
                         ControllerManagerProcess controllerManager, Config adminConfig,
                         Map<Identity, String> tokens, Duration startupTime) {
         this.binaries = binaries;
         this.workDir = workDir;
-        this.apiServer = apiServer;
+        this.controlPlane = controlPlane;
         this.controllerManager = controllerManager;
         this.adminConfig = adminConfig;
         this.tokens = tokens;
@@ -71,6 +69,10 @@ public final class TestCluster implements AutoCloseable {
 
     /** Starts a control plane whose kubeconfig, token file and logs live in {@code workDir}. */
     public static TestCluster start(Path workDir) {
+        return start(workDir, ControlPlane.Shape.loopbackOnly());
+    }
+
+    static TestCluster start(Path workDir, ControlPlane.Shape shape) {
         long t0 = System.nanoTime();
         ControlPlaneBinaries binaries = ControlPlaneBinaries.fromEnvironment();
         binaries.requirePresent();
@@ -84,20 +86,8 @@ public final class TestCluster implements AutoCloseable {
             Map<Identity, String> tokens = newTokens();
             Path tokenFile = writeTokenFile(abs, tokens);
 
-            KubeAPIServer apiServer = new KubeAPIServer(KubeAPIServerConfigBuilder.anAPIServerConfig()
-                    .withTestDir(binaries.kubeApiTestDir().toString())
-                    .withApiServerVersion(binaries.version())
-                    .withOfflineMode(true)
-                    .withUpdateKubeConfig(false)
-                    .withStartupTimeout(90_000)
-                    .withApiServerFlag("--bind-address", "127.0.0.1")
-                    .withApiServerFlag("--token-auth-file", tokenFile.toString())
-                    .build());
-            apiServer.start();
-            String adminKubeconfig = apiServer.getKubeConfigYaml();
-            Path adminKubeconfigFile = abs.resolve("admin-cert.kubeconfig");
-            Files.writeString(adminKubeconfigFile, adminKubeconfig);
-            Config adminConfig = Config.fromKubeconfig(adminKubeconfig);
+            ControlPlane controlPlane = ControlPlane.start(binaries, abs, tokenFile, shape);
+            Config adminConfig = controlPlane.adminConfig();
 
             // CRDs go in before the garbage collector starts, so it watches PortForwards from its first
             // sync; otherwise it would notice a deleted forward only at its next rediscovery (30 s).
@@ -106,9 +96,8 @@ public final class TestCluster implements AutoCloseable {
                 CreatorAdmission.install(bootstrap);
                 checkAdminIdentity(bootstrap);
             }
-            ControllerManagerProcess kcm = ControllerManagerProcess.start(binaries.controllerManager(),
-                    adminKubeconfigFile, abs.resolve("kube-controller-manager.log"));
-            TestCluster cluster = new TestCluster(binaries, abs, apiServer, kcm, adminConfig, tokens,
+            ControllerManagerProcess kcm = ControllerManagerProcess.start(binaries.controllerManager(), controlPlane, abs);
+            TestCluster cluster = new TestCluster(binaries, abs, controlPlane, kcm, adminConfig, tokens,
                     Duration.ofNanos(System.nanoTime() - t0));
             Runtime.getRuntime().addShutdownHook(new Thread(cluster::close, "test-cluster-stop"));
             kcm.awaitGarbageCollectorSynced(Duration.ofSeconds(90));
@@ -363,7 +352,7 @@ public final class TestCluster implements AutoCloseable {
             clients.forEach(KubernetesClient::close);
         }
         controllerManager.close();
-        apiServer.stop();
+        controlPlane.close();
         log.info("local control plane stopped");
     }
 
