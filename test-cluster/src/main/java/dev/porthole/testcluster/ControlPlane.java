@@ -34,9 +34,11 @@ final class ControlPlane implements AutoCloseable {
     private final Config adminConfig;
     private final Path adminKubeconfig;
     private final Shape shape;
+    private final Path workDir;
 
     private ControlPlane(ClusterPki pki, ComponentProcess etcd, ComponentProcess apiServer, Config adminConfig,
-                         Path adminKubeconfig, Shape shape) {
+                         Path adminKubeconfig, Shape shape, Path workDir) {
+        this.workDir = workDir;
         this.pki = pki;
         this.etcd = etcd;
         this.apiServer = apiServer;
@@ -122,7 +124,7 @@ final class ControlPlane implements AutoCloseable {
                     .build();
             Path kubeconfig = workDir.resolve("admin-cert.kubeconfig");
             Files.writeString(kubeconfig, Kubeconfigs.clientCertificate(url, pki.caCertificate(), "admin", admin));
-            ControlPlane cp = new ControlPlane(pki, etcd, apiServer, adminConfig, kubeconfig, shape);
+            ControlPlane cp = new ControlPlane(pki, etcd, apiServer, adminConfig, kubeconfig, shape, workDir);
             cp.awaitReady(Duration.ofSeconds(90));
             return cp;
         } catch (IOException e) {
@@ -180,6 +182,10 @@ final class ControlPlane implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    Path workDirFile(String name) {
+        return workDir.resolve(name);
     }
 
     ClusterPki pki() {

@@ -9,16 +9,29 @@ import java.util.Properties;
 
 /**
  * Where scripts/setup-control-plane.sh put the binaries: {@code $PORTHOLE_CACHE/kube-api-test}
- * (default {@code ~/.cache/porthole/kube-api-test}), laid out as kube-api-test expects.
+ * (default {@code ~/.cache/porthole/kube-api-test}), in the layout Fabric8's kube-api-test once read.
  */
 public record ControlPlaneBinaries(Path kubeApiTestDir, String version) {
 
     public static ControlPlaneBinaries fromEnvironment() {
+        return new ControlPlaneBinaries(cacheRoot().resolve("kube-api-test"), pinnedVersion());
+    }
+
+    /** {@code $PORTHOLE_CACHE}, default {@code ~/.cache/porthole}: what the setup scripts build, outside the work tree. */
+    public static Path cacheRoot() {
         String cache = System.getenv("PORTHOLE_CACHE");
-        Path root = cache != null && !cache.isBlank()
+        return cache != null && !cache.isBlank()
                 ? Path.of(cache)
                 : Path.of(System.getProperty("user.home"), ".cache", "porthole");
-        return new ControlPlaneBinaries(root.resolve("kube-api-test"), pinnedVersion());
+    }
+
+    public Path binary(String name) {
+        return binDir().resolve(name);
+    }
+
+    /** The CoreDNS scripts/build-coredns.sh builds. */
+    public Path coredns() {
+        return cacheRoot().resolve("coredns").resolve("bin").resolve("coredns");
     }
 
     static String pinnedVersion() {

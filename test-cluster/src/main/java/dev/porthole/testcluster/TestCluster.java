@@ -52,6 +52,7 @@ public final class TestCluster implements AutoCloseable {
     private final KubernetesClient admin;
     private final List<KubernetesClient> clients = new ArrayList<>();
     private volatile Duration startupTime;
+    private volatile RealNode node;
     private volatile boolean closed;
 
     private TestCluster(ControlPlaneBinaries binaries, Path workDir, ControlPlane controlPlane,
@@ -70,6 +71,24 @@ public final class TestCluster implements AutoCloseable {
     /** Starts a control plane whose kubeconfig, token file and logs live in {@code workDir}. */
     public static TestCluster start(Path workDir) {
         return start(workDir, ControlPlane.Shape.loopbackOnly());
+    }
+
+    /**
+     * Starts a control plane and a {@link RealNode} beside it (kubelet, containerd, kube-proxy, cluster DNS), with
+     * the images scripts/build-images.sh builds from {@code repoRoot}. One node per machine at a time.
+     */
+    public static TestCluster startWithNode(Path workDir, Path repoRoot) {
+        NodeImages images = NodeImages.build(repoRoot);
+        RealNode node = RealNode.prepare(workDir.toAbsolutePath());
+        try {
+            TestCluster cluster = start(workDir, ControlPlane.Shape.forNode(NodeHost.HOST_ADDRESS));
+            cluster.node = node;
+            node.start(cluster.binaries, cluster.controlPlane, cluster.admin, images);
+            return cluster;
+        } catch (RuntimeException e) {
+            node.close();
+            throw e;
+        }
     }
 
     static TestCluster start(Path workDir, ControlPlane.Shape shape) {
@@ -276,7 +295,17 @@ public final class TestCluster implements AutoCloseable {
         String name = (safe + "-" + HexFormat.of().formatHex(new SecureRandom().generateSeed(3))).replaceAll("-+", "-");
         admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(name)
                 .addToLabels("porthole.dev/test-namespace", "true").endMetadata().build()).create();
+        if (node != null) {
+            // as in any cluster, pods are refused until the controller has made the namespace's default ServiceAccount
+            admin.serviceAccounts().inNamespace(name).withName("default")
+                    .waitUntilCondition(java.util.Objects::nonNull, 30, TimeUnit.SECONDS);
+        }
         return name;
+    }
+
+    /** The real node, or empty when this cluster has none (pods are then only API objects). */
+    public java.util.Optional<RealNode> node() {
+        return java.util.Optional.ofNullable(node);
     }
 
     public void deleteNamespace(String name) {
@@ -350,6 +379,9 @@ public final class TestCluster implements AutoCloseable {
         closed = true;
         synchronized (clients) {
             clients.forEach(KubernetesClient::close);
+        }
+        if (node != null) {
+            node.close();
         }
         controllerManager.close();
         controlPlane.close();

@@ -1,0 +1,50 @@
+package dev.porthole.testcluster;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** A short command the node's setup runs (ip, mount, ctr, ...): its output, and a clear error when it fails. */
+final class HostCommand {
+    private HostCommand() {
+    }
+
+    /** Runs {@code cmd}; throws with its output unless it exits 0. */
+    static String run(String... cmd) {
+        Result r = tryRun(cmd);
+        if (r.exitCode() != 0) {
+            throw new IllegalStateException("`" + String.join(" ", cmd) + "` exited with " + r.exitCode() + ": " + r.output().strip());
+        }
+        return r.output();
+    }
+
+    static Result tryRun(String... cmd) {
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            p.getOutputStream().close();
+            byte[] out = p.getInputStream().readAllBytes();
+            if (!p.waitFor(120, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IllegalStateException("`" + String.join(" ", cmd) + "` did not finish within 120 s");
+            }
+            return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot run " + cmd[0], e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static String[] concat(List<String> prefix, String... rest) {
+        List<String> all = new ArrayList<>(prefix);
+        all.addAll(List.of(rest));
+        return all.toArray(String[]::new);
+    }
+
+    record Result(int exitCode, String output) {
+    }
+}
