@@ -24,6 +24,8 @@ public final class RealNode implements AutoCloseable {
     public static final String NAME = "porthole-node";
     public static final String CLUSTER_DNS = "10.96.0.10";
     public static final String CLUSTER_DOMAIN = "cluster.local";
+    /** The host's end of the node's link: pods reach processes on the host (the API server, a relay) here. */
+    public static final String HOST_ADDRESS = NodeHost.HOST_ADDRESS;
 
     private final NodeHost host;
     private final List<ComponentProcess> processes = new ArrayList<>();

@@ -39,6 +39,7 @@ public final class LocalPorthole implements AutoCloseable {
     private final TestCluster cluster;
     private final boolean ownsCluster;
     private final LocalPodRunner runner;
+    private final String relayAddress;
     private final int agentPort;
     private final int clientPort;
     private final Path operatorKubeconfig;
@@ -47,7 +48,8 @@ public final class LocalPorthole implements AutoCloseable {
     private ManagedProcess operator;
 
     private LocalPorthole(Path root, Path workDir, TestCluster cluster, boolean ownsCluster, LocalPodRunner runner,
-                          Path operatorKubeconfig) {
+                          String relayAddress, Path operatorKubeconfig) {
+        this.relayAddress = relayAddress;
         this.root = root;
         this.workDir = workDir;
         this.cluster = cluster;
@@ -70,8 +72,36 @@ public final class LocalPorthole implements AutoCloseable {
         return start(cluster, false, workDir);
     }
 
+    /**
+     * Everything on a cluster with a {@link dev.porthole.testcluster.RealNode}: no pod runner; the kubelet runs the
+     * agent image the operator injects, and agents dial the relay on the host end of the node's link.
+     */
+    public static LocalPorthole startOnRealNode(TestCluster cluster, Path workDir) {
+        if (cluster.node().isEmpty()) {
+            throw new IllegalArgumentException("the cluster has no real node: start it with TestCluster.startWithNode");
+        }
+        Path kubeconfig = prepareCluster(cluster, workDir);
+        LocalPorthole system = new LocalPorthole(RepoLayout.root(), workDir, cluster, false, null,
+                dev.porthole.testcluster.RealNode.HOST_ADDRESS, kubeconfig);
+        system.startOperator();
+        return system;
+    }
+
     private static LocalPorthole start(TestCluster cluster, boolean ownsCluster, Path workDir) {
         Path root = RepoLayout.root();
+        Path kubeconfig = prepareCluster(cluster, workDir);
+        LocalPodRunner runner = new LocalPodRunner(cluster.admin(), NODE)
+                .image(OperatorSettings.DEFAULT_AGENT_IMAGE, ImageCommand.javaJar(RepoLayout.agentJar(root),
+                        AgentJvm.JAVA_TOOL_OPTIONS.split(" ")))
+                .sandboxRoot(workDir.resolve("pods"))
+                .start();
+        LocalPorthole system = new LocalPorthole(root, workDir, cluster, ownsCluster, runner, runner.hostAddress(), kubeconfig);
+        system.startOperator();
+        return system;
+    }
+
+    /** The operator's namespace, ServiceAccount and rights, the users' roles; returns the operator's kubeconfig. */
+    private static Path prepareCluster(TestCluster cluster, Path workDir) {
         KubernetesClient admin = cluster.admin();
         if (admin.namespaces().withName(OPERATOR_NAMESPACE).get() == null) {
             admin.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(OPERATOR_NAMESPACE).endMetadata().build()).create();
@@ -84,14 +114,7 @@ public final class LocalPorthole implements AutoCloseable {
         String token = cluster.serviceAccountToken(OPERATOR_NAMESPACE, OperatorIdentity.SERVICE_ACCOUNT, Duration.ofHours(6));
         Path kubeconfig = workDir.resolve("operator.kubeconfig");
         writeTokenKubeconfig(kubeconfig, cluster.apiServerUrl(), cluster.adminConfig().getCaCertFile(), token);
-        LocalPodRunner runner = new LocalPodRunner(admin, NODE)
-                .image(OperatorSettings.DEFAULT_AGENT_IMAGE, ImageCommand.javaJar(RepoLayout.agentJar(root),
-                        AgentJvm.JAVA_TOOL_OPTIONS.split(" ")))
-                .sandboxRoot(workDir.resolve("pods"))
-                .start();
-        LocalPorthole system = new LocalPorthole(root, workDir, cluster, ownsCluster, runner, kubeconfig);
-        system.startOperator();
-        return system;
+        return kubeconfig;
     }
 
     /**
@@ -130,11 +153,11 @@ public final class LocalPorthole implements AutoCloseable {
                 "PORTHOLE_NAMESPACE", OPERATOR_NAMESPACE,
                 "POD_NAME", "porthole-operator-local",
                 "PORTHOLE_AGENT_IMAGE", OperatorSettings.DEFAULT_AGENT_IMAGE,
-                "PORTHOLE_RELAY_BIND_ADDRESS", runner.hostAddress(),
+                "PORTHOLE_RELAY_BIND_ADDRESS", relayAddress,
                 "PORTHOLE_RELAY_AGENT_PORT", Integer.toString(agentPort),
                 "PORTHOLE_RELAY_CLIENT_PORT", Integer.toString(clientPort),
-                "PORTHOLE_RELAY_AGENT_HOST", runner.hostAddress(),
-                "PORTHOLE_RELAY_CLIENT_HOST", runner.hostAddress());
+                "PORTHOLE_RELAY_AGENT_HOST", relayAddress,
+                "PORTHOLE_RELAY_CLIENT_HOST", relayAddress);
         List<String> command = new ArrayList<>(List.of(RepoLayout.java(), "-Xmx256m", "-XX:+UseSerialGC"));
         command.addAll(RepoLayout.operatorLaunch(root));
         operator = ManagedProcess.start("operator", command, env, workDir.resolve("logs"));
@@ -174,7 +197,11 @@ public final class LocalPorthole implements AutoCloseable {
         return cluster;
     }
 
+    /** The local pod runner; absent on a real node. */
     public LocalPodRunner runner() {
+        if (runner == null) {
+            throw new IllegalStateException("this system runs on a real node, which has no local pod runner");
+        }
         return runner;
     }
 
@@ -217,7 +244,9 @@ public final class LocalPorthole implements AutoCloseable {
             clients.forEach(ManagedProcess::close);
         }
         stopOperator();
-        runner.close();
+        if (runner != null) {
+            runner.close();
+        }
         if (ownsCluster) {
             cluster.close();
         }

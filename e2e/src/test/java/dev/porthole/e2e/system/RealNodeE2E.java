@@ -1,0 +1,154 @@
+package dev.porthole.e2e.system;
+
+import static dev.porthole.e2e.system.E2eFixture.activeForward;
+import static dev.porthole.e2e.system.E2eFixture.connected;
+import static dev.porthole.e2e.system.E2eFixture.psql;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.porthole.api.v1alpha1.PortForward;
+import dev.porthole.operator.reconcile.AgentInjector;
+import dev.porthole.testcluster.Identity;
+import dev.porthole.testcluster.NodeImages;
+import dev.porthole.testcluster.TestCluster;
+import dev.porthole.testcluster.TestNamespace;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.EphemeralContainer;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Porthole on a real node: a PostgreSQL pod from the image built here, listening only on its own 127.0.0.1; the
+ * operator injects the agent image, which the real kubelet runs as an ephemeral container under the agent's
+ * hardened security context; psql reaches the database through {@code porthole connect}; expiry cuts the session.
+ */
+class RealNodeE2E {
+    private static final Logger log = LoggerFactory.getLogger(RealNodeE2E.class);
+    private static TestCluster cluster;
+    private static LocalPorthole sys;
+
+    @BeforeAll
+    static void start() {
+        Path work = Path.of("target", "real-node-e2e").toAbsolutePath();
+        cluster = TestCluster.startWithNode(work.resolve("cluster"), RepoLayout.root());
+        sys = LocalPorthole.startOnRealNode(cluster, work);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (sys != null) {
+            sys.close();
+        }
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    @DisplayName("the kubelet runs the injected agent as uid 65532 on a read-only root with OpenSSL; psql works through it until expiry")
+    void agentOnRealNodeCarriesPsqlUntilExpiry() throws Exception {
+        TestNamespace ns = new TestNamespace(cluster.createNamespace("real-node-psql"), cluster);
+        KubernetesClient admin = cluster.admin();
+        E2eFixture.apply(sys, Identity.ADMIN, ns, postgresPod("orders-db-0"));
+        admin.pods().inNamespace(ns.name()).withName("orders-db-0").waitUntilReady(120, TimeUnit.SECONDS);
+
+        PortForward pf = activeForward(sys, ns, "orders-db-debug", "orders-db-0", 5432, "45s", null);
+        Pod pod = admin.pods().inNamespace(ns.name()).withName("orders-db-0").get();
+        EphemeralContainer agent = pod.getSpec().getEphemeralContainers().get(0);
+        ContainerStatus agentStatus = pod.getStatus().getEphemeralContainerStatuses().stream()
+                .filter(s -> s.getName().equals(agent.getName())).findFirst().orElseThrow();
+        assertThat(agentStatus.getState().getRunning()).as("agent container running").isNotNull();
+        assertThat(agentStatus.getImage()).isEqualTo(NodeImages.AGENT);
+        String agentLog = admin.pods().inNamespace(ns.name()).withName("orders-db-0").inContainer(agent.getName()).getLog();
+        assertThat(agentLog).as("the agent in its pod loads the OpenSSL provider it was benchmarked with").contains("tls=OPENSSL");
+        assertThat(uidOf(admin, ns, agent.getName())).isEqualTo("uid=" + AgentInjector.AGENT_UID);
+
+        int local = LocalPorthole.freePort();
+        ManagedProcess cli = connected(sys, Identity.ALICE, ns, "orders-db-debug", local);
+        // the image's initdb makes only the postgres database; the later -d wins over the helper's
+        TargetServers.run(TargetServers.psql(local, "-d", "postgres", "-c", "CREATE DATABASE app"), Duration.ofSeconds(30));
+        psql(local, "CREATE TABLE orders(id int); INSERT INTO orders VALUES (3), (4)");
+        assertThat(psql(local, "SELECT sum(id) FROM orders")).isEqualTo("7");
+        log.info("agent container memory on the real node: {} KiB (cgroup memory.usage_in_bytes of {})",
+                agentMemoryBytes(agentStatus) / 1024, agentStatus.getContainerID());
+
+        Instant expiresAt = Instant.parse(pf.getStatus().getExpiresAt());
+        ManagedProcess longQuery = TargetServers.psqlSession("psql-long", local, "SELECT pg_sleep(120)", sys.workDir().resolve("logs"));
+        int psqlExit = longQuery.awaitExit(Duration.ofSeconds(90));
+        assertThat(psqlExit).isNotZero();
+        assertThat(Duration.between(expiresAt, Instant.now())).isBetween(Duration.ofSeconds(-1), Duration.ofSeconds(3));
+        assertThat(cli.awaitExit(Duration.ofSeconds(10))).isEqualTo(3);
+    }
+
+    /** The agent image has no shell; the JVM's view of its own uid is what the kernel gave it: read it from /proc. */
+    private static String uidOf(KubernetesClient admin, TestNamespace ns, String container) throws Exception {
+        Pod pod = admin.pods().inNamespace(ns.name()).withName("orders-db-0").get();
+        ContainerStatus s = pod.getStatus().getEphemeralContainerStatuses().stream()
+                .filter(c -> c.getName().equals(container)).findFirst().orElseThrow();
+        long pid = agentPid(s);
+        String status = Files.readString(Path.of("/proc", Long.toString(pid), "status"));
+        String uidLine = status.lines().filter(l -> l.startsWith("Uid:")).findFirst().orElseThrow();
+        return "uid=" + uidLine.split("\\s+")[1];
+    }
+
+    private static long agentPid(ContainerStatus status) throws Exception {
+        Path cgroup = containerCgroup("pids", status);
+        return Long.parseLong(Files.readAllLines(cgroup.resolve("cgroup.procs")).get(0).strip());
+    }
+
+    private static long agentMemoryBytes(ContainerStatus status) throws Exception {
+        return Long.parseLong(Files.readString(containerCgroup("memory", status).resolve("memory.usage_in_bytes")).strip());
+    }
+
+    private static Path containerCgroup(String hierarchy, ContainerStatus status) throws Exception {
+        String id = status.getContainerID().replaceFirst("^containerd://", "");
+        try (Stream<Path> walk = Files.walk(Path.of("/sys/fs/cgroup", hierarchy, "porthole-node"))) {
+            return walk.filter(p -> p.getFileName().toString().equals(id)).findFirst()
+                    .orElseThrow(() -> new AssertionError("no " + hierarchy + " cgroup for container " + id));
+        }
+    }
+
+    private static String postgresPod(String name) {
+        return """
+                apiVersion: v1
+                kind: Pod
+                metadata: { name: %s, labels: { app: orders-db } }
+                spec:
+                  terminationGracePeriodSeconds: 1
+                  containers:
+                    - name: postgres
+                      image: %s
+                      imagePullPolicy: Never
+                      env: [{ name: PGDATA, value: /var/lib/postgresql/data }]
+                      ports: [{ name: postgres, containerPort: 5432 }]
+                      readinessProbe:
+                        exec: { command: [pg_isready, -h, 127.0.0.1, -p, "5432"] }
+                        periodSeconds: 1
+                      securityContext:
+                        runAsNonRoot: true
+                        readOnlyRootFilesystem: true
+                        allowPrivilegeEscalation: false
+                        capabilities: { drop: [ALL] }
+                        seccompProfile: { type: RuntimeDefault }
+                      volumeMounts:
+                        - { name: data, mountPath: /var/lib/postgresql/data }
+                        - { name: run, mountPath: /var/run/postgresql }
+                        - { name: tmp, mountPath: /tmp }
+                  volumes:
+                    - { name: data, emptyDir: {} }
+                    - { name: run, emptyDir: {} }
+                    - { name: tmp, emptyDir: {} }
+                """.formatted(name, NodeImages.POSTGRES);
+    }
+}
