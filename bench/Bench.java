@@ -1,4 +1,5 @@
 import java.io.DataInputStream;
+import java.io.DataOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -17,8 +18,13 @@ import java.util.concurrent.Future;
  *   send PORT TOTAL_BYTES STREAMS        prints MB/s for TOTAL_BYTES split over STREAMS connections
  *   rtt PORT COUNT SIZE                  prints p50 and p99 round-trip microseconds
  *   hold PORT STREAMS                    opens STREAMS echo connections, prints "ready", holds until stdin closes
+ *   halfclose PORT TOTAL_BYTES           the server half-closes at once ('H') while the client sends TOTAL_BYTES;
+ *                                        a second connection ('Q') asks what arrived: prints "ok" or what went wrong
  */
 public class Bench {
+
+    /** What each half-closed connection delivered, by the client's id, until the client asks ('Q'). */
+    private static final java.util.concurrent.ConcurrentHashMap<Long, Long> HALF_CLOSED = new java.util.concurrent.ConcurrentHashMap<>();
 
     public static void main(String[] args) throws Exception {
         switch (args[0]) {
@@ -26,6 +32,7 @@ public class Bench {
             case "send" -> send(Integer.parseInt(args[1]), Long.parseLong(args[2]), Integer.parseInt(args[3]));
             case "rtt" -> rtt(Integer.parseInt(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]));
             case "hold" -> hold(Integer.parseInt(args[1]), Integer.parseInt(args[2]));
+            case "halfclose" -> halfClose(Integer.parseInt(args[1]), Long.parseLong(args[2]));
             default -> throw new IllegalArgumentException(args[0]);
         }
     }
@@ -49,6 +56,24 @@ public class Bench {
                             total += n;
                         }
                         out.write((total + "\n").getBytes());
+                    } else if (mode == 'H') {
+                        // a server with nothing to say half-closes at once and goes on reading what it is sent
+                        long id = new DataInputStream(in).readLong();
+                        socket.shutdownOutput();
+                        byte[] buf = new byte[256 * 1024];
+                        long total = 0;
+                        int n;
+                        while ((n = in.read(buf)) > 0) {
+                            total += n;
+                        }
+                        HALF_CLOSED.put(id, total);
+                    } else if (mode == 'Q') {
+                        long id = new DataInputStream(in).readLong();
+                        Long total = null;
+                        for (int i = 0; i < 200 && (total = HALF_CLOSED.remove(id)) == null; i++) {
+                            Thread.sleep(50);
+                        }
+                        out.write(((total == null ? -1 : total) + "\n").getBytes());
                     } else if (mode == 'E') {
                         byte[] buf = new byte[64 * 1024];
                         int n;
@@ -93,6 +118,45 @@ public class Bench {
             throw new IllegalStateException("sink received " + received + " of " + perStream * streams);
         }
         System.out.printf("%.0f%n", received / seconds / 1e6);
+    }
+
+    static void halfClose(int port, long total) throws Exception {
+        long id = new java.util.Random().nextLong();
+        java.util.concurrent.ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor();
+        try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            // a wedged path blocks writes forever; after 60 s the run counts as broken
+            watchdog.schedule(() -> { try { socket.close(); } catch (Exception ignored) { } }, 60, java.util.concurrent.TimeUnit.SECONDS);
+            DataOutputStream out = new DataOutputStream(socket.getOutputStream());
+            out.write('H');
+            out.writeLong(id);
+            out.flush();
+            socket.setSoTimeout(30_000);
+            if (socket.getInputStream().read() != -1) {
+                System.out.println("server sent data instead of half-closing");
+                return;
+            }
+            byte[] chunk = new byte[256 * 1024];
+            for (long sent = 0; sent < total; sent += chunk.length) {
+                out.write(chunk, 0, (int) Math.min(chunk.length, total - sent));
+            }
+            socket.shutdownOutput();
+        } catch (java.io.IOException e) {
+            System.out.println("broken (" + e.getMessage() + ")");
+            return;
+        } finally {
+            watchdog.shutdownNow();
+        }
+        try (Socket query = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            query.setSoTimeout(30_000);
+            DataOutputStream out = new DataOutputStream(query.getOutputStream());
+            out.write('Q');
+            out.writeLong(id);
+            out.flush();
+            long received = Long.parseLong(new String(query.getInputStream().readAllBytes()).trim());
+            System.out.println(received == total ? "ok" : "short " + received / 1048576 + "/" + total / 1048576 + " MiB");
+        } catch (java.io.IOException e) {
+            System.out.println("no answer after the half-close (" + e.getMessage() + ")");
+        }
     }
 
     static void rtt(int port, int count, int size) throws Exception {

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# One-command benchmark: raw loopback vs socat vs ssh -L (aes128-gcm) vs Porthole (CLI -> relay -> agent).
+# One-command benchmark: raw loopback vs socat vs ssh -L (aes128-gcm) vs Porthole (CLI -> relay -> agent) vs
+# kubectl port-forward through a real kubelet and containerd (the project's local node; needs root).
 # Prints one Markdown table. BENCH_BYTES (default 1 GiB) sets the bulk transfer size; every path is first warmed
 # up with BENCH_WARMUP bytes as one and as 8 streams (the JVMs' JIT compilers finish before anything is measured),
 # then measured BENCH_REPS times; the table shows medians and CPU per run.
@@ -11,14 +12,15 @@ PINGS=${BENCH_PINGS:-2000}
 RTT_ROUNDS=${BENCH_RTT_ROUNDS:-5}  # RTT rounds over all paths in turn, so that machine noise hits every path alike
 WARMUP=${BENCH_WARMUP:-1073741824}  # bytes sent through every path, as 1 and as 8 streams, before it is measured
 REPS=${BENCH_REPS:-3}
-PATHS=${BENCH_PATHS:-raw socat ssh porthole porthole-jdk-cli}
+PATHS=${BENCH_PATHS:-raw socat ssh porthole porthole-jdk-cli kubectl-pf}
+HALF_CLOSE_BYTES=${BENCH_HALF_CLOSE_BYTES:-268435456}  # sent after the server half-closed; all must arrive
 # Relay: C2 (a long-running server), small heap and native areas. Agent: the flags the operator injects
 # (dev.porthole.sidecar.AgentJvm.JAVA_TOOL_OPTIONS). CLI: the flags of cli/kubectl-porthole, for both CLIs.
 RELAY_OPTS=${RELAY_OPTS:--Xms16m -Xmx64m -Xss256k -XX:MaxMetaspaceSize=64m -XX:ReservedCodeCacheSize=48m -XX:MaxDirectMemorySize=96m -XX:+UseSerialGC -Dio.netty.allocator.type=pooled -Dio.netty.allocator.numDirectArenas=1 -Dio.netty.allocator.numHeapArenas=1}
 AGENT_OPTS=${AGENT_OPTS:--XX:-TieredCompilation -Xms8m -Xmx32m -XX:+UseSerialGC -Xss256k -XX:MaxMetaspaceSize=48m -XX:ReservedCodeCacheSize=24m -XX:MaxDirectMemorySize=64m -Dio.netty.allocator.type=pooled -Dio.netty.allocator.numDirectArenas=1 -Dio.netty.allocator.numHeapArenas=1}
 CLI_OPTS=${CLI_OPTS:--XX:-TieredCompilation -Xmx64m -Xss256k -XX:+UseSerialGC -Dio.netty.allocator.type=pooled}
 CLI_JDK_OPTS=${CLI_JDK_OPTS:--Xmx128m -XX:+UseSerialGC -Dio.netty.allocator.type=pooled}
-SERVER=21000 SOCAT=21001 SSHL=21002 PORTHOLE=21003 PORTHOLE_JDK=21004 SSHD=21022 RELAY_A=21443 RELAY_C=21444
+SERVER=21000 SOCAT=21001 SSHL=21002 PORTHOLE=21003 PORTHOLE_JDK=21004 KUBECTL_PF=21005 SSHD=21022 RELAY_A=21443 RELAY_C=21444
 mkdir -p "$OUT"
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -27,6 +29,12 @@ trap cleanup EXIT
 bash "$ROOT/scripts/setup-services.sh"
 if [[ ! -f $ROOT/relay/target/porthole-relay.jar || ! -f $ROOT/tunnel-sidecar/target/porthole-agent.jar || ! -f $ROOT/cli/target/porthole.jar ]]; then
   (cd "$ROOT" && mvn -q -B -pl tunnel-protocol,tunnel-sidecar,relay,cli -am package -DskipTests)
+fi
+if [[ " $PATHS " == *" kubectl-pf "* ]]; then
+  bash "$ROOT/scripts/setup-control-plane.sh" >/dev/null
+  bash "$ROOT/scripts/setup-node.sh" >/dev/null
+  (cd "$ROOT" && mvn -q -B -ntp -pl e2e -am package -DskipTests \
+    && mvn -q -B -ntp -pl e2e dependency:build-classpath -Dmdep.outputFile="$OUT/e2e.classpath" -Dmdep.includeScope=runtime)
 fi
 javac -d "$OUT/classes" "$ROOT/bench/Bench.java"
 bench() { java -Xmx256m -cp "$OUT/classes" Bench "$@"; }
@@ -84,6 +92,17 @@ connect() { exec java "$@" -jar "$ROOT/cli/target/porthole.jar" connect bench/ta
 PORT=$PORTHOLE connect $CLI_OPTS > "$P/cli.log" 2>&1 & CLI_PID=$!; PIDS+=($CLI_PID); wait_port $PORTHOLE
 PORT=$PORTHOLE_JDK connect $CLI_JDK_OPTS -Dporthole.tls.provider=jdk > "$P/cli-jdk.log" 2>&1 & CLI_JDK_PID=$!; PIDS+=($CLI_JDK_PID); wait_port $PORTHOLE_JDK
 
+# kubectl port-forward through the real node: a pod runs the same server on its own 127.0.0.1
+if [[ " $PATHS " == *" kubectl-pf "* ]]; then
+  N=$OUT/node; rm -f "$N.ready"
+  java -Xmx256m -cp "$ROOT/e2e/target/classes:$(cat "$OUT/e2e.classpath")" dev.porthole.e2e.NodeBench "$N" "$OUT/classes" \
+    $KUBECTL_PF $SERVER "$N.ready" > "$OUT/node.log" 2>&1 & NODE_PID=$!; PIDS+=($NODE_PID)
+  for _ in $(seq 1 1800); do [[ -f $N.ready ]] && break; kill -0 $NODE_PID 2>/dev/null || { tail -20 "$OUT/node.log" >&2; exit 1; }; sleep 0.1; done
+  KUBECTL_PID=$(awk '{print $2}' "$N.ready"); wait_port $KUBECTL_PF
+  # the node's side of a port-forward: kubelet, containerd and the pod's shim, found by the node's directory
+  NODE_PIDS=$(pgrep -f -- "$N/" | tr '\n' ' ')
+fi
+
 TICK=$(getconf CLK_TCK)
 declare -A ROW PORT_OF RTT50 RTT99
 measure() { # name port pids...
@@ -109,7 +128,7 @@ measure() { # name port pids...
 measure_rtt() {
   local round name rtt
   for round in $(seq 0 "$RTT_ROUNDS"); do  # round 0 warms the small-message code paths up, unmeasured
-    for name in raw socat ssh porthole porthole-jdk-cli; do
+    for name in raw socat ssh porthole porthole-jdk-cli kubectl-pf; do
       [[ -n ${PORT_OF[$name]:-} ]] || continue
       rtt=$(bench rtt "${PORT_OF[$name]}" "$PINGS" 64)
       [[ $round -gt 0 ]] || continue
@@ -128,7 +147,15 @@ measure ssh $SSHL $SSH_PID $(descendants $SSHD_PID)
 measure porthole $PORTHOLE $RELAY_PID $AGENT_PID $CLI_PID
 # The JDK-TLS row uses a CLI on JDK TLS; relay and agent stay on their default provider (OpenSSL when present).
 measure porthole-jdk-cli $PORTHOLE_JDK $RELAY_PID $AGENT_PID $CLI_JDK_PID
+# shellcheck disable=SC2086
+[[ -z ${KUBECTL_PID:-} ]] || measure kubectl-pf $KUBECTL_PF $KUBECTL_PID $NODE_PIDS
 measure_rtt
+# Correctness: the server half-closes at once while the client still sends; every byte must still arrive.
+declare -A HALF
+for name in "${!PORT_OF[@]}"; do
+  HALF[$name]=$(bench halfclose "${PORT_OF[$name]}" "$HALF_CLOSE_BYTES")
+  echo "half-close $name: ${HALF[$name]}" >&2
+done
 
 # RSS with 100 active streams through Porthole
 exec 4> >(bench hold $PORTHOLE 100 > "$P/hold.out")
@@ -147,12 +174,12 @@ echo "Bulk: $((BYTES / 1048576)) MiB per run, median of $REPS runs after a $((WA
   "RTT: $PINGS x 64-byte ping-pong, median of $RTT_ROUNDS rounds over all paths; CPU: user and system seconds of the path's processes (not the load generator)" \
   "per run of 1 + 8 streams; $(nproc) cores; relay/agent $TLS"
 echo
-echo "| path | 1 stream MB/s | 8 streams MB/s | RTT p50 µs | RTT p99 µs | CPU user s | CPU sys s |"
-echo "|---|---:|---:|---:|---:|---:|---:|"
-for n in raw socat ssh porthole porthole-jdk-cli; do
+echo "| path | 1 stream MB/s | 8 streams MB/s | RTT p50 µs | RTT p99 µs | CPU user s | CPU sys s | $((HALF_CLOSE_BYTES / 1048576)) MiB after server half-close |"
+echo "|---|---:|---:|---:|---:|---:|---:|---|"
+for n in raw socat ssh porthole porthole-jdk-cli kubectl-pf; do
   [[ -n ${ROW[$n]:-} ]] || continue
   IFS='|' read -r a b e f c d <<< "${ROW[$n]}"
-  echo "| $n | $a | $b | $c | $d | $e | $f |"
+  echo "| $n | $a | $b | $c | $d | $e | $f | ${HALF[$n]} |"
 done
 echo
 echo "| Porthole memory | MiB |"

@@ -3,6 +3,7 @@ package dev.porthole.testcluster;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -22,13 +23,17 @@ final class HostCommand {
     }
 
     static Result tryRun(String... cmd) {
+        return tryRun(Duration.ofSeconds(120), cmd);
+    }
+
+    static Result tryRun(Duration timeout, String... cmd) {
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             p.getOutputStream().close();
             byte[] out = p.getInputStream().readAllBytes();
-            if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 p.destroyForcibly();
-                throw new IllegalStateException("`" + String.join(" ", cmd) + "` did not finish within 120 s");
+                throw new IllegalStateException("`" + String.join(" ", cmd) + "` did not finish within " + timeout);
             }
             return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
         } catch (IOException e) {

@@ -31,10 +31,20 @@ public final class NodeImages {
         this.tars = tars;
     }
 
-    /** Builds what is missing or stale (cached otherwise: a few seconds), then reads the list. */
+    /**
+     * Builds what is missing or stale (cached otherwise: a few seconds), then reads the list. The agent and operator
+     * images are built only once their jars exist: a module earlier in the build than theirs runs the node without them.
+     */
     public static NodeImages build(Path repoRoot) {
         Path script = repoRoot.resolve("scripts/build-images.sh");
-        HostCommand.Result r = HostCommand.tryRun("bash", script.toString(), "--root", repoRoot.toString());
+        boolean jars = Files.isRegularFile(repoRoot.resolve("tunnel-sidecar/target/porthole-agent.jar"))
+                && Files.isRegularFile(repoRoot.resolve("operator/target/porthole-operator.jar"));
+        List<String> cmd = new java.util.ArrayList<>(List.of("bash", script.toString(), "--root", repoRoot.toString()));
+        if (!jars) {
+            cmd.addAll(List.of("--only", "pause,tools,postgres,redis,coredns"));
+        }
+        // a first build bootstraps Debian rootfs trees: minutes; later ones find everything cached
+        HostCommand.Result r = HostCommand.tryRun(java.time.Duration.ofMinutes(20), cmd.toArray(String[]::new));
         if (r.exitCode() != 0) {
             throw new IllegalStateException("scripts/build-images.sh failed (" + r.exitCode() + "):\n" + r.output());
         }
