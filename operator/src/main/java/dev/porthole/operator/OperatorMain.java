@@ -23,12 +23,12 @@ public final class OperatorMain {
     }
 
     public static void main(String[] args) throws InterruptedException {
+        if (System.getProperty("logback.configurationFile") == null) {
+            System.setProperty("logback.configurationFile", LOGGING);
+        }
         if (args.length == 1 && "--self-check".equals(args[0])) {
             System.exit(SelfCheck.run(System.out, System.err));
             return;
-        }
-        if (System.getProperty("logback.configurationFile") == null) {
-            System.setProperty("logback.configurationFile", LOGGING);
         }
         Logger log = LoggerFactory.getLogger(OperatorMain.class);
         OperatorSettings settings = OperatorSettings.fromEnvironment(System.getenv());
