@@ -67,15 +67,17 @@ VERSION=0.1.0
 AGENT_JAR="$ROOT/tunnel-sidecar/target/porthole-agent.jar"
 OPERATOR_JAR="$ROOT/operator/target/porthole-operator.jar"
 # The modules: `jdeps --print-module-deps --ignore-missing-deps` of each jar, then trimmed or extended by what the
-# process needs at run time (see packaging/README.md):
-# - agent: jdeps says java.base,java.naming,java.sql,jdk.jfr,jdk.unsupported. java.sql is only for Bouncy Castle's
-#   LDAP helpers; logback reads its logback.xml with java.xml (which java.sql had brought in). jdk.crypto.ec: the
-#   JDK's EC (SunEC) for the certificates and keys Porthole's PKI makes. jdk.unsupported: sun.misc.Unsafe for Netty.
-#   jdk.jfr: Netty 4.2's buffer allocator events.
-# - operator: jdeps' list plus jdk.crypto.ec (the API server's and the relay's EC certificates) and
-#   java.management; java.desktop only for java.beans (Jackson, SnakeYAML), so its native AWT/sound libraries are
-#   left out (they need X11, freetype, ...).
-AGENT_MODULES="java.base,java.naming,java.xml,jdk.crypto.ec,jdk.jfr,jdk.unsupported"
+# process needs at run time, tried end to end (agent image, read-only, through a relay; see packaging/README.md):
+# - agent: jdeps says java.base,java.naming,java.sql,jdk.jfr,jdk.unsupported. Left out: java.sql (only Bouncy
+#   Castle's LDAP helpers use it) and jdk.jfr (Netty 4.2 turns its JFR events off when jdk.jfr is absent). Added:
+#   java.xml (logback reads logback.xml with it; java.sql brought it in) and jdk.crypto.ec (the JDK's ECDSA: without
+#   it the relay's EC certificate fails with "SHA256withECDSA Signature not available"). Kept: jdk.unsupported
+#   (sun.misc.Unsafe, Netty's fast direct buffers), java.naming (Netty's trust-manager error messages parse
+#   names with javax.naming.ldap; it brings java.logging, which Bouncy Castle's PEM reader needs).
+# - operator: jdeps' list plus jdk.crypto.ec (EC certificates: the relay's, the API server's) and java.management;
+#   java.desktop is there only for java.beans (Jackson, SnakeYAML), so its native AWT and sound libraries are left
+#   out (they would need X11, freetype, ALSA, ...).
+AGENT_MODULES="java.base,java.naming,java.xml,jdk.crypto.ec,jdk.unsupported"
 OPERATOR_MODULES="java.base,java.compiler,java.desktop,java.management,java.naming,java.net.http,java.sql,jdk.crypto.ec,jdk.jfr,jdk.management,jdk.unsupported"
 OPERATOR_EXCLUDE="/java.desktop/lib/*.so"
 # the flags of dev.porthole.sidecar.AgentJvm, no perf data file (read-only root), netty-tcnative from /app/native
@@ -380,12 +382,15 @@ targets_rootfs() {
     "$SECURITY_MIRROR" "$SUITE" > "$tmp/etc/apt/sources.list"
   printf '#!/bin/sh\nexit 101\n' > "$tmp/usr/sbin/policy-rc.d"
   chmod 0755 "$tmp/usr/sbin/policy-rc.d"
-  # no cluster at install time: the entrypoint runs initdb into the pod's data directory
+  # No cluster at install time: the entrypoint runs initdb into the pod's data directory. After the install, LLVM
+  # (postgresql-15's JIT, 130 MB with libz3) goes: the entrypoint runs postgres with jit=off.
   mkdir -p "$tmp/etc/postgresql-common/createcluster.d"
   echo 'create_main_cluster = false' > "$tmp/etc/postgresql-common/createcluster.d/porthole.conf"
   cp /etc/resolv.conf "$tmp/etc/resolv.conf"
   if ! in_chroot "$tmp" sh -ec "apt-get -q update; apt-get -q -y --no-install-recommends install $TARGET_PACKAGES;
-      apt-get -q -y upgrade; apt-get clean; install -d -o postgres -g postgres -m 2775 /run/postgresql" \
+      apt-get -q -y upgrade; apt-get clean; install -d -o postgres -g postgres -m 2775 /run/postgresql;
+      dpkg --force-depends --purge libllvm14 libz3-4; rm -rf /usr/lib/postgresql/15/lib/llvmjit* \
+        /usr/lib/postgresql/15/lib/bitcode" \
       > "$WORK/apt.log" 2>&1; then
     tail -20 "$WORK/apt.log" >&2
     die "installing $TARGET_PACKAGES failed (log: $WORK/apt.log)"
@@ -426,7 +431,7 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
 fi
 SOCKETS=/var/run/postgresql
 [ -w "$SOCKETS" ] || SOCKETS="$PGDATA"
-exec "$BIN/postgres" -c listen_addresses=127.0.0.1 -c unix_socket_directories="$SOCKETS" "$@"
+exec "$BIN/postgres" -c listen_addresses=127.0.0.1 -c unix_socket_directories="$SOCKETS" -c jit=off "$@"
 '
 
 targets_images() {
@@ -457,9 +462,10 @@ targets_images() {
     --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     --config.env PGDATA=/var/lib/postgresql/data --config.exposedports 5432/tcp --config.stopsignal SIGINT \
     --config.workingdir /var/lib/postgresql --config.label org.opencontainers.image.title=porthole-postgres
+  # redis 7 reads a --save with no value as --save '' (no snapshots); umoci drops an empty argument
   configure "$layout" base redis --config.user "$redis" --config.entrypoint /usr/bin/redis-server \
     --config.cmd --bind --config.cmd 127.0.0.1 --config.cmd --protected-mode --config.cmd no \
-    --config.cmd --save --config.cmd '' --config.cmd --appendonly --config.cmd no \
+    --config.cmd --appendonly --config.cmd no --config.cmd --save \
     --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     --config.exposedports 6379/tcp --config.workingdir /var/lib/redis \
     --config.label org.opencontainers.image.title=porthole-redis
