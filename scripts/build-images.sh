@@ -353,12 +353,13 @@ java_image() {
 # test targets: one Debian bookworm minbase rootfs, cached
 
 # in_chroot DIR CMD...: CMD in DIR as root, with its own /proc, in private mount and PID namespaces (whatever a
-# maintainer script starts dies with it), services kept from starting by policy-rc.d
+# maintainer script starts dies with it), services kept from starting by policy-rc.d; SOURCE_DATE_EPOCH makes
+# useradd write that day, not today, as the last password change of the users it adds (/etc/shadow)
 in_chroot() {
   local dir=$1; shift
   unshare --mount --propagation private --pid --fork --kill-child --mount-proc="$dir/proc" \
     chroot "$dir" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
-    DEBIAN_FRONTEND=noninteractive "$@"
+    DEBIAN_FRONTEND=noninteractive SOURCE_DATE_EPOCH="$SOURCE_DATE_EPOCH" "$@"
 }
 
 TARGET_PACKAGES="postgresql-15 redis-server busybox-static socat"
@@ -469,9 +470,10 @@ targets_images() {
     --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     --config.exposedports 6379/tcp --config.workingdir /var/lib/redis \
     --config.label org.opencontainers.image.title=porthole-redis
+  # busybox httpd as the first process would ignore SIGTERM: a shell that traps it runs httpd
   configure "$layout" base tools --config.user 65534:65534 \
-    --config.cmd /bin/busybox --config.cmd httpd --config.cmd -f --config.cmd -p --config.cmd 0.0.0.0:8080 \
-    --config.cmd -h --config.cmd /srv/www \
+    --config.cmd /bin/busybox --config.cmd sh --config.cmd -c \
+    --config.cmd "trap 'exit 0' TERM INT; /bin/busybox httpd -f -p 0.0.0.0:8080 -h /srv/www & wait" \
     --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     --config.exposedports 8080/tcp --config.workingdir /srv/www \
     --config.label org.opencontainers.image.title=porthole-tools
