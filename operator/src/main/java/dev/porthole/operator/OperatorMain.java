@@ -2,6 +2,7 @@ package dev.porthole.operator;
 
 import dev.porthole.operator.metrics.HealthServer;
 import dev.porthole.operator.metrics.PortholeMetrics;
+import dev.porthole.protocol.tls.SelfCheck;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.time.Clock;
@@ -10,7 +11,10 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Runs the operator with the in-cluster (or kubeconfig) credentials until the process is stopped. */
+/**
+ * Runs the operator with the in-cluster (or kubeconfig) credentials until the process is stopped.
+ * {@code --self-check} alone prints the TLS provider in use and exits ({@link SelfCheck}).
+ */
 public final class OperatorMain {
     /** The operator's logging setup, shipped in its jar; -Dlogback.configurationFile overrides it. */
     static final String LOGGING = "porthole-operator-logback.xml";
@@ -21,6 +25,10 @@ public final class OperatorMain {
     public static void main(String[] args) throws InterruptedException {
         if (System.getProperty("logback.configurationFile") == null) {
             System.setProperty("logback.configurationFile", LOGGING);
+        }
+        if (args.length == 1 && "--self-check".equals(args[0])) {
+            System.exit(SelfCheck.run(System.out, System.err));
+            return;
         }
         Logger log = LoggerFactory.getLogger(OperatorMain.class);
         OperatorSettings settings = OperatorSettings.fromEnvironment(System.getenv());

@@ -1,10 +1,14 @@
 package dev.porthole.sidecar;
 
+import dev.porthole.protocol.tls.SelfCheck;
 import java.time.Clock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Entry point of {@code porthole-agent.jar}: configuration from the environment (see {@link AgentSettings}). */
+/**
+ * Entry point of {@code porthole-agent.jar}: configuration from the environment (see {@link AgentSettings}).
+ * {@code --self-check} alone prints the TLS provider in use and exits ({@link SelfCheck}).
+ */
 public final class AgentMain {
 
     private static final Logger LOG = LoggerFactory.getLogger(AgentMain.class);
@@ -13,6 +17,10 @@ public final class AgentMain {
     }
 
     public static void main(String[] args) {
+        if (args.length == 1 && "--self-check".equals(args[0])) {
+            System.exit(SelfCheck.run(System.out, System.err));
+            return;
+        }
         AgentConfig config;
         try {
             config = AgentSettings.read(System.getenv(), args);
