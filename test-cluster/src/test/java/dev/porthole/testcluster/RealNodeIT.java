@@ -12,7 +12,6 @@ import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.LocalPortForward;
 import io.fabric8.kubernetes.client.dsl.ExecWatch;
-import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -169,13 +168,17 @@ class RealNodeIT {
         admin.pods().inNamespace(ns).withName(name).waitUntilReady(90, TimeUnit.SECONDS);
     }
 
+    /** Runs {@code cmd} in the container with stderr joined to stdout, and returns all it printed once it exited. */
     private static String exec(String ns, String pod, String container, String... cmd) throws Exception {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (ExecWatch w = admin.pods().inNamespace(ns).withName(pod).inContainer(container).writingOutput(out)
-                .writingError(out).exec(cmd)) {
+        List<String> shell = new java.util.ArrayList<>(List.of("sh", "-c", "\"$@\" 2>&1", "sh"));
+        shell.addAll(List.of(cmd));
+        String[] withName = shell.toArray(String[]::new);
+        try (ExecWatch w = admin.pods().inNamespace(ns).withName(pod).inContainer(container).redirectingOutput().exec(withName)) {
+            // read to the end of the stream: the exit status can arrive before the last output does
+            String out = new String(w.getOutput().readAllBytes(), StandardCharsets.UTF_8);
             w.exitCode().get(30, TimeUnit.SECONDS);
+            return out;
         }
-        return out.toString(StandardCharsets.UTF_8);
     }
 
     private static String httpGet(int port) throws Exception {
