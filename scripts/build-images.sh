@@ -125,7 +125,7 @@ pkg_versions() { dpkg-query -W -f '${Package}:${Architecture}=${Version}\n' "$@"
 TOOLS_VERSIONS="$(pkg_versions umoci tar binutils coreutils)"
 SCRIPT_SHA="$(sha256sum "$SCRIPT" | cut -d' ' -f1)"
 
-# stamp_for NAME PARTS... -> prints the stamp
+# stamp_for PARTS...: prints the stamp of this script, SOURCE_DATE_EPOCH, the tools and PARTS
 stamp_for() { printf '%s\n' "script=$SCRIPT_SHA" "epoch=$SOURCE_DATE_EPOCH" "$TOOLS_VERSIONS" "$@" | sha256sum | cut -d' ' -f1; }
 # is_cached SHORT STAMP: the tar and its images.txt line were made from this stamp
 is_cached() {
