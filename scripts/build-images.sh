@@ -11,9 +11,10 @@
 #
 # Usage: bash scripts/build-images.sh [--root REPO_ROOT] [--only agent,operator,...] [--force]
 # Needs the jars of `mvn package` (tunnel-sidecar/target/porthole-agent.jar, operator/target/porthole-operator.jar),
-# root (debootstrap, chroot, umoci unpack), and the Debian packages umoci, debootstrap, openjdk-17-jdk-headless,
-# openjdk-17-jmods, binutils, gcc, jq. Nothing is pulled from a registry; the test targets' rootfs comes from the
-# Debian mirror through debootstrap and apt, once, and is cached.
+# root (debootstrap, chroot, umoci unpack, mount namespaces) and Debian bookworm; installs the Debian packages it
+# runs when they are missing (umoci, debootstrap, jq, unzip, binutils, gcc, libc6-dev, openjdk-17-jdk-headless,
+# openjdk-17-jmods). Nothing is pulled from a registry; the test targets' rootfs comes from the Debian mirror
+# through debootstrap and apt, once, and is cached.
 #
 # Output in $CACHE/images (CACHE=${PORTHOLE_CACHE:-$HOME/.cache/porthole}):
 #   <short>.tar    one OCI image layout per image; its index.json names the manifest with the annotations
@@ -94,12 +95,19 @@ log() { echo "build-images: $*"; }
 wanted() { [[ -z $ONLY || ",$ONLY," == *",$1,"* ]]; }
 
 [[ $(id -u) -eq 0 ]] || die "run as root (debootstrap, chroot and umoci unpack need it)"
-for tool in umoci jq tar jlink:"$JAVA_HOME/bin/jlink" strip gcc debootstrap unshare chroot sha256sum dpkg-query; do
-  name=${tool%%:*}; path=${tool#*:}
-  [[ $tool == *:* ]] && { [[ -x $path ]] || die "$name not found at $path (apt-get install openjdk-17-jdk-headless openjdk-17-jmods)"; continue; }
-  command -v "$name" >/dev/null || die "$name not found (apt-get install umoci debootstrap jq binutils gcc)"
-done
-[[ -f $JAVA_HOME/jmods/java.base.jmod ]] || die "no jmods in $JAVA_HOME (apt-get install openjdk-17-jmods)"
+# the Debian packages this script runs, installed when missing (file that must exist -> package)
+NEEDS=(/usr/bin/umoci:umoci /usr/bin/jq:jq /usr/sbin/debootstrap:debootstrap /usr/bin/unzip:unzip
+  /usr/bin/strip:binutils /usr/bin/gcc:gcc /usr/include/stdio.h:libc6-dev "$JAVA_HOME/bin/jlink:openjdk-17-jdk-headless"
+  "$JAVA_HOME/jmods/java.base.jmod:openjdk-17-jmods")
+missing=()
+for need in "${NEEDS[@]}"; do [[ -e ${need%:*} ]] || missing+=("${need##*:}"); done
+if [[ ${#missing[@]} -gt 0 ]]; then
+  log "installing ${missing[*]}"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+fi
 if wanted agent || wanted operator; then
   for jar in "$AGENT_JAR" "$OPERATOR_JAR"; do
     [[ -f $jar ]] || die "$jar is missing: run \`mvn -B package -DskipTests -pl tunnel-sidecar,operator -am\` in $ROOT first"
@@ -117,7 +125,7 @@ pkg_versions() { dpkg-query -W -f '${Package}:${Architecture}=${Version}\n' "$@"
 TOOLS_VERSIONS="$(pkg_versions umoci tar binutils coreutils)"
 SCRIPT_SHA="$(sha256sum "$SCRIPT" | cut -d' ' -f1)"
 
-# stamp_for NAME PARTS... -> prints the stamp
+# stamp_for PARTS...: prints the stamp of this script, SOURCE_DATE_EPOCH, the tools and PARTS
 stamp_for() { printf '%s\n' "script=$SCRIPT_SHA" "epoch=$SOURCE_DATE_EPOCH" "$TOOLS_VERSIONS" "$@" | sha256sum | cut -d' ' -f1; }
 # is_cached SHORT STAMP: the tar and its images.txt line were made from this stamp
 is_cached() {
