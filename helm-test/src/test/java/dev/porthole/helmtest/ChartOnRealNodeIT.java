@@ -9,6 +9,7 @@ import dev.porthole.testcluster.CreatorAdmission;
 import dev.porthole.testcluster.Creators;
 import dev.porthole.testcluster.Identity;
 import dev.porthole.testcluster.NodeImages;
+import dev.porthole.testcluster.NodePods;
 import dev.porthole.testcluster.TestCluster;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -73,7 +74,7 @@ class ChartOnRealNodeIT {
     void agentReachesRelayThroughTheService() throws Exception {
         operatorRunsAsAPod();
         String ns = cluster.createNamespace("chart-node-target");
-        apply(ns, postgresPod());
+        apply(ns, NodePods.postgres("orders-db-0"));
         admin.pods().inNamespace(ns).withName("orders-db-0").waitUntilReady(120, TimeUnit.SECONDS);
 
         apply(ns, """
@@ -106,37 +107,5 @@ class ChartOnRealNodeIT {
         TestCluster.KubectlResult r = cluster.kubectl(Identity.ADMIN, "apply", "-n", ns, "-f", file.toString());
         Files.deleteIfExists(file);
         assertThat(r.succeeded()).as("kubectl apply: %s", r.stderr()).isTrue();
-    }
-
-    private static String postgresPod() {
-        return """
-                apiVersion: v1
-                kind: Pod
-                metadata: { name: orders-db-0, labels: { app: orders-db } }
-                spec:
-                  terminationGracePeriodSeconds: 1
-                  containers:
-                    - name: postgres
-                      image: %s
-                      imagePullPolicy: Never
-                      ports: [{ name: postgres, containerPort: 5432 }]
-                      readinessProbe:
-                        exec: { command: [pg_isready, -h, 127.0.0.1, -p, "5432"] }
-                        periodSeconds: 1
-                      securityContext:
-                        runAsNonRoot: true
-                        readOnlyRootFilesystem: true
-                        allowPrivilegeEscalation: false
-                        capabilities: { drop: [ALL] }
-                        seccompProfile: { type: RuntimeDefault }
-                      volumeMounts:
-                        - { name: data, mountPath: /var/lib/postgresql/data }
-                        - { name: run, mountPath: /var/run/postgresql }
-                        - { name: tmp, mountPath: /tmp }
-                  volumes:
-                    - { name: data, emptyDir: {} }
-                    - { name: run, emptyDir: {} }
-                    - { name: tmp, emptyDir: {} }
-                """.formatted(NodeImages.POSTGRES);
     }
 }

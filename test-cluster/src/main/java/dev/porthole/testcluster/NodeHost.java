@@ -23,8 +23,8 @@ final class NodeHost implements AutoCloseable {
     static final String HOST_LINK = "porthole0";
     static final String HOST_ADDRESS = "10.200.0.1";
     static final String NODE_ADDRESS = "10.200.0.2";
-    static final String POD_CIDR = "10.244.0.0/24";
-    static final String POD_GATEWAY = "10.244.0.1";
+    static final String POD_CIDR = "10.245.0.0/24";
+    static final String POD_GATEWAY = "10.245.0.1";
     /** Files the kubelet writes at start (vm.overcommit_memory, kernel.panic, kernel.panic_on_oops). */
     private static final List<String> SHADOWED_SYSCTLS = List.of("vm/overcommit_memory", "kernel/panic", "kernel/panic_on_oops");
     /** Host paths the kubelet, CNI and containerd use whatever their configuration says; bound to the node's own dirs. */
@@ -69,7 +69,7 @@ final class NodeHost implements AutoCloseable {
                         + "remove it (ip link del " + HOST_LINK + ") if nothing else uses it");
             }
             String routes = HostCommand.run("ip", "-4", "route", "show");
-            for (String net : List.of("10.200.0.", "10.244.0.", "10.96.")) {
+            for (String net : List.of("10.200.0.", "10.245.0.", "10.96.")) {
                 if (routes.contains(net)) {
                     throw new IllegalStateException("this machine already routes " + net + "x, which the local node would use:\n" + routes);
                 }

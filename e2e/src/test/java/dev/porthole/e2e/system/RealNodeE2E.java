@@ -9,6 +9,7 @@ import dev.porthole.api.v1alpha1.PortForward;
 import dev.porthole.operator.reconcile.AgentInjector;
 import dev.porthole.testcluster.Identity;
 import dev.porthole.testcluster.NodeImages;
+import dev.porthole.testcluster.NodePods;
 import dev.porthole.testcluster.TestCluster;
 import dev.porthole.testcluster.TestNamespace;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
@@ -60,7 +61,7 @@ class RealNodeE2E {
     void agentOnRealNodeCarriesPsqlUntilExpiry() throws Exception {
         TestNamespace ns = new TestNamespace(cluster.createNamespace("real-node-psql"), cluster);
         KubernetesClient admin = cluster.admin();
-        E2eFixture.apply(sys, Identity.ADMIN, ns, postgresPod("orders-db-0"));
+        E2eFixture.apply(sys, Identity.ADMIN, ns, NodePods.postgres("orders-db-0"));
         admin.pods().inNamespace(ns.name()).withName("orders-db-0").waitUntilReady(120, TimeUnit.SECONDS);
 
         PortForward pf = activeForward(sys, ns, "orders-db-debug", "orders-db-0", 5432, "45s", null);
@@ -117,38 +118,5 @@ class RealNodeE2E {
             return walk.filter(p -> p.getFileName().toString().equals(id)).findFirst()
                     .orElseThrow(() -> new AssertionError("no " + hierarchy + " cgroup for container " + id));
         }
-    }
-
-    private static String postgresPod(String name) {
-        return """
-                apiVersion: v1
-                kind: Pod
-                metadata: { name: %s, labels: { app: orders-db } }
-                spec:
-                  terminationGracePeriodSeconds: 1
-                  containers:
-                    - name: postgres
-                      image: %s
-                      imagePullPolicy: Never
-                      env: [{ name: PGDATA, value: /var/lib/postgresql/data }]
-                      ports: [{ name: postgres, containerPort: 5432 }]
-                      readinessProbe:
-                        exec: { command: [pg_isready, -h, 127.0.0.1, -p, "5432"] }
-                        periodSeconds: 1
-                      securityContext:
-                        runAsNonRoot: true
-                        readOnlyRootFilesystem: true
-                        allowPrivilegeEscalation: false
-                        capabilities: { drop: [ALL] }
-                        seccompProfile: { type: RuntimeDefault }
-                      volumeMounts:
-                        - { name: data, mountPath: /var/lib/postgresql/data }
-                        - { name: run, mountPath: /var/run/postgresql }
-                        - { name: tmp, mountPath: /tmp }
-                  volumes:
-                    - { name: data, emptyDir: {} }
-                    - { name: run, emptyDir: {} }
-                    - { name: tmp, emptyDir: {} }
-                """.formatted(name, NodeImages.POSTGRES);
     }
 }
