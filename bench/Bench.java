@@ -14,7 +14,8 @@ import java.util.concurrent.Future;
 
 /**
  * Load generator and sink for bench/tunnel-bench.sh (run with `java Bench.java MODE ...`).
- *   serve PORT                          first byte 'S': read to EOF, answer the byte count; 'E': echo
+ *   serve PORT                          first byte 'L' and a length: read that many bytes, answer the count;
+ *                                       'S': read to EOF, answer the byte count; 'E': echo
  *   send PORT TOTAL_BYTES STREAMS        prints MB/s for TOTAL_BYTES split over STREAMS connections
  *   rtt PORT COUNT SIZE                  prints p50 and p99 round-trip microseconds
  *   hold PORT STREAMS                    opens STREAMS echo connections, prints "ready", holds until stdin closes
@@ -48,7 +49,18 @@ public class Bench {
                     InputStream in = socket.getInputStream();
                     OutputStream out = socket.getOutputStream();
                     int mode = in.read();
-                    if (mode == 'S') {
+                    if (mode == 'L') {
+                        // the length up front: the client needs no half-close, which not every path carries
+                        long expected = new DataInputStream(in).readLong();
+                        byte[] buf = new byte[256 * 1024];
+                        long total = 0;
+                        int n;
+                        while (total < expected && (n = in.read(buf, 0, (int) Math.min(buf.length, expected - total))) > 0) {
+                            total += n;
+                        }
+                        out.write((total + "\n").getBytes());
+                        out.flush();
+                    } else if (mode == 'S') {
                         byte[] buf = new byte[256 * 1024];
                         long total = 0;
                         int n;
@@ -96,15 +108,16 @@ public class Bench {
         for (int i = 0; i < streams; i++) {
             results.add(pool.submit(() -> {
                 try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
-                    OutputStream out = socket.getOutputStream();
-                    out.write('S');
+                    DataOutputStream out = new DataOutputStream(socket.getOutputStream());
+                    out.write('L');
+                    out.writeLong(perStream);
                     byte[] chunk = new byte[256 * 1024];
                     for (long sent = 0; sent < perStream; sent += chunk.length) {
                         out.write(chunk, 0, (int) Math.min(chunk.length, perStream - sent));
                     }
-                    socket.shutdownOutput();
-                    String answer = new String(socket.getInputStream().readAllBytes()).trim();
-                    return Long.parseLong(answer);
+                    out.flush();
+                    String answer = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream())).readLine();
+                    return Long.parseLong(answer.trim());
                 }
             }));
         }
