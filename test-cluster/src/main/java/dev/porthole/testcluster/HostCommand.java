@@ -28,14 +28,19 @@ final class HostCommand {
 
     static Result tryRun(Duration timeout, String... cmd) {
         try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            p.getOutputStream().close();
-            byte[] out = p.getInputStream().readAllBytes();
-            if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                p.destroyForcibly();
-                throw new IllegalStateException("`" + String.join(" ", cmd) + "` did not finish within " + timeout);
+            // output to a file, so the timeout holds even for a command that never closes its output
+            java.nio.file.Path out = java.nio.file.Files.createTempFile("porthole-host-command", ".out");
+            try {
+                Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+                p.getOutputStream().close();
+                if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                    p.destroyForcibly();
+                    throw new IllegalStateException("`" + String.join(" ", cmd) + "` did not finish within " + timeout);
+                }
+                return new Result(p.exitValue(), new String(java.nio.file.Files.readAllBytes(out), StandardCharsets.UTF_8));
+            } finally {
+                java.nio.file.Files.deleteIfExists(out);
             }
-            return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot run " + cmd[0], e);
         } catch (InterruptedException e) {

@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
 /**
  * A real Kubernetes control plane on this machine: etcd and kube-apiserver ({@link ControlPlane}) started from
  * the binaries scripts/setup-control-plane.sh built, with the cluster's own PKI, plus kube-controller-manager
- * (garbage collector, namespace controller). Real authentication (a token per {@link Identity},
+ * (garbage collector, namespace controller; every controller when a {@link RealNode} joins). Real authentication (a token per {@link Identity},
  * service-account tokens from the TokenRequest API), real RBAC, CEL, server-side apply and admission.
  *
  * <p>It never touches {@code ~/.kube/config}: its kubeconfig is written to {@link #kubeconfig()} in its
@@ -80,13 +80,19 @@ public final class TestCluster implements AutoCloseable {
     public static TestCluster startWithNode(Path workDir, Path repoRoot) {
         NodeImages images = NodeImages.build(repoRoot);
         RealNode node = RealNode.prepare(workDir.toAbsolutePath());
+        TestCluster cluster;
         try {
-            TestCluster cluster = start(workDir, ControlPlane.Shape.forNode(NodeHost.HOST_ADDRESS));
-            cluster.node = node;
+            cluster = start(workDir, ControlPlane.Shape.forNode(NodeHost.HOST_ADDRESS));
+        } catch (RuntimeException e) {
+            node.close();
+            throw e;
+        }
+        cluster.node = node;
+        try {
             node.start(cluster.binaries, cluster.controlPlane, cluster.admin, images);
             return cluster;
         } catch (RuntimeException e) {
-            node.close();
+            cluster.close(); // the node with it
             throw e;
         }
     }
