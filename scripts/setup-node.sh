@@ -13,29 +13,8 @@ BINARIES=(/usr/bin/containerd /usr/bin/ctr /usr/sbin/runc /usr/lib/cni/bridge /u
           /usr/sbin/iptables /usr/bin/umoci /usr/sbin/debootstrap /usr/bin/jq /usr/bin/objcopy /usr/bin/gcc
           /usr/lib/jvm/java-17-openjdk-amd64/jmods/java.base.jmod /usr/bin/nsenter /usr/bin/unshare /sbin/ip)
 
-missing=()
-for b in "${BINARIES[@]}"; do [[ -e "$b" ]] || missing+=("$b"); done
-if [[ ${#missing[@]} -gt 0 ]]; then
-  if [[ $(id -u) -ne 0 ]]; then
-    echo "setup-node.sh: missing ${missing[*]}; run this script as root to install them" >&2
-    exit 1
-  fi
-  echo "setup-node.sh: installing ${PACKAGES[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  # containerd's package would start the system's containerd; the tests start their own, inside the node's namespaces
-  policy=/usr/sbin/policy-rc.d
-  created_policy=0
-  if [[ ! -e $policy ]]; then
-    printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && created_policy=1
-  fi
-  trap '[[ $created_policy -eq 1 ]] && rm -f "$policy"' EXIT
-  if ! apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null; then
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
-  fi
-  for b in "${BINARIES[@]}"; do
-    [[ -e "$b" ]] || { echo "setup-node.sh: $b still missing after install" >&2; exit 1; }
-  done
-fi
+source "$ROOT/scripts/lib/debian-packages.sh"
+# -e: the jmods entry is a data file
+install_missing setup-node.sh -e
 
 bash "$ROOT/scripts/build-coredns.sh"

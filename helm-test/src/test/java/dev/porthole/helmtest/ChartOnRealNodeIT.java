@@ -15,7 +15,6 @@ import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -101,11 +100,8 @@ class ChartOnRealNodeIT {
         assertThat(log).contains("tls=OPENSSL").contains("porthole-relay." + NAMESPACE + ".svc");
     }
 
-    private static void apply(String ns, String yaml) throws Exception {
-        Path file = Files.createTempFile("manifest", ".yaml");
-        Files.writeString(file, yaml);
-        TestCluster.KubectlResult r = cluster.kubectl(Identity.ADMIN, "apply", "-n", ns, "-f", file.toString());
-        Files.deleteIfExists(file);
+    private static void apply(String ns, String yaml) {
+        TestCluster.KubectlResult r = cluster.apply(Identity.ADMIN, ns, yaml);
         assertThat(r.succeeded()).as("kubectl apply: %s", r.stderr()).isTrue();
     }
 }

@@ -27,10 +27,6 @@ import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -315,17 +311,7 @@ class CreatorAuthorizationIT {
     }
 
     private TestCluster.KubectlResult apply(Identity as, String ns, String yaml) {
-        try {
-            Path file = Files.createTempFile(cluster.workDir(), "forward", ".yaml");
-            try {
-                Files.writeString(file, yaml);
-                return cluster.kubectl(as, "apply", "-n", ns, "-f", file.toString());
-            } finally {
-                Files.deleteIfExists(file);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return cluster.apply(as, ns, yaml);
     }
 
     /** What the API server's authorizer answers now (RBAC changes reach it through its own informers). */

@@ -64,9 +64,7 @@ final class ControlPlane implements AutoCloseable {
             ClusterPki.Pair serving = pki.serving("kube-apiserver",
                     List.of("localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
                             "kubernetes.default.svc.cluster.local"),
-                    shape.bindAddress().equals("127.0.0.1")
-                            ? List.of("127.0.0.1", shape.kubernetesServiceIp())
-                            : List.of("127.0.0.1", shape.bindAddress(), shape.kubernetesServiceIp()));
+                    java.util.stream.Stream.of("127.0.0.1", shape.bindAddress(), shape.kubernetesServiceIp()).distinct().toList());
             ClusterPki.Pair admin = pki.client("admin", ADMIN_USER, List.of("system:masters"));
             ClusterPki.Pair saKey = pki.serviceAccountKey();
 
@@ -203,6 +201,18 @@ final class ControlPlane implements AutoCloseable {
     /** A kubeconfig file with the administrator's client certificate, for controllers started from Java. */
     Path adminKubeconfig() {
         return adminKubeconfig;
+    }
+
+    /** A client certificate for one of the cluster's components and a kubeconfig file in {@code dir} that uses it. */
+    Path componentKubeconfig(Path dir, String component, String user, List<String> groups) {
+        ClusterPki.Pair cert = pki.client(component, user, groups);
+        Path file = dir.resolve(component + ".kubeconfig");
+        try {
+            Files.writeString(file, Kubeconfigs.clientCertificate(url(), pki.caCertificate(), component, cert));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return file;
     }
 
     String url() {

@@ -1,9 +1,6 @@
 package dev.porthole.testcluster;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,14 +30,8 @@ final class ControllerManagerProcess implements AutoCloseable {
         List<String> cmd = new ArrayList<>(List.of(binary.toString(), "--leader-elect=false", "--secure-port=0",
                 "--concurrent-gc-syncs=10", "-v=2"));
         if (controlPlane.shape().node()) {
-            ClusterPki.Pair cert = controlPlane.pki().client("kube-controller-manager", "system:kube-controller-manager", List.of());
-            Path kubeconfig = workDir.resolve("kube-controller-manager.kubeconfig");
-            try {
-                Files.writeString(kubeconfig, Kubeconfigs.clientCertificate(controlPlane.url(),
-                        controlPlane.pki().caCertificate(), "kube-controller-manager", cert));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            Path kubeconfig = controlPlane.componentKubeconfig(workDir, "kube-controller-manager",
+                    "system:kube-controller-manager", List.of());
             cmd.addAll(List.of("--kubeconfig=" + kubeconfig, "--controllers=" + NODE_CONTROLLERS,
                     "--use-service-account-credentials=true",
                     "--service-account-private-key-file=" + controlPlane.pki().caCertificate().resolveSibling("sa.key"),

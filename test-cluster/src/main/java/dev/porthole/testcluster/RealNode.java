@@ -60,8 +60,7 @@ public final class RealNode implements AutoCloseable {
             awaitContainerd(Duration.ofSeconds(30));
             images.importInto(this);
 
-            ClusterPki.Pair scheduler = pki.client("kube-scheduler", "system:kube-scheduler", List.of());
-            Path schedulerKubeconfig = writeKubeconfig(conf, "kube-scheduler", controlPlane, scheduler);
+            Path schedulerKubeconfig = controlPlane.componentKubeconfig(conf, "kube-scheduler", "system:kube-scheduler", List.of());
             processes.add(ComponentProcess.start("kube-scheduler", List.of(binaries.binary("kube-scheduler").toString(),
                     "--kubeconfig=" + schedulerKubeconfig, "--authentication-kubeconfig=" + schedulerKubeconfig,
                     "--authorization-kubeconfig=" + schedulerKubeconfig, "--leader-elect=false",
@@ -69,8 +68,7 @@ public final class RealNode implements AutoCloseable {
                     controlPlane.workDirFile("kube-scheduler.log"), null));
 
             ClusterPki.Pair serving = pki.serving(NAME, List.of(NAME), List.of(NodeHost.NODE_ADDRESS));
-            ClusterPki.Pair kubeletClient = pki.client("kubelet-client", "system:node:" + NAME, List.of("system:nodes"));
-            Path kubeletKubeconfig = writeKubeconfig(conf, "kubelet", controlPlane, kubeletClient);
+            Path kubeletKubeconfig = controlPlane.componentKubeconfig(conf, "kubelet", "system:node:" + NAME, List.of("system:nodes"));
             Files.writeString(conf.resolve("kubelet.yaml"), NodeConfigs.kubelet(dir, containerdSocket, pki.caCertificate(), serving));
             processes.add(ComponentProcess.start("kubelet", List.of(HostCommand.concat(host.inside(),
                     binaries.binary("kubelet").toString(), "--config=" + conf.resolve("kubelet.yaml"),
@@ -78,8 +76,7 @@ public final class RealNode implements AutoCloseable {
                     "--hostname-override=" + NAME, "--node-ip=" + NodeHost.NODE_ADDRESS, "-v=1")),
                     dir.resolve("kubelet.log"), null));
 
-            ClusterPki.Pair proxyClient = pki.client("kube-proxy", "system:kube-proxy", List.of());
-            Path proxyKubeconfig = writeKubeconfig(conf, "kube-proxy", controlPlane, proxyClient);
+            Path proxyKubeconfig = controlPlane.componentKubeconfig(conf, "kube-proxy", "system:kube-proxy", List.of());
             Files.writeString(conf.resolve("kube-proxy.yaml"), NodeConfigs.kubeProxy(proxyKubeconfig));
             processes.add(ComponentProcess.start("kube-proxy", List.of(HostCommand.concat(host.inside(),
                     binaries.binary("kube-proxy").toString(), "--config=" + conf.resolve("kube-proxy.yaml"), "-v=1")),
@@ -93,12 +90,6 @@ public final class RealNode implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    private static Path writeKubeconfig(Path conf, String user, ControlPlane cp, ClusterPki.Pair cert) throws IOException {
-        Path file = conf.resolve(user + ".kubeconfig");
-        Files.writeString(file, Kubeconfigs.clientCertificate(cp.url(), cp.pki().caCertificate(), user, cert));
-        return file;
     }
 
     private void awaitContainerd(Duration timeout) {

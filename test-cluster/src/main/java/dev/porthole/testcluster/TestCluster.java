@@ -344,6 +344,21 @@ public final class TestCluster implements AutoCloseable {
         }
     }
 
+    /** {@code kubectl apply -n NAMESPACE -f} a manifest as {@code id}, as a user would; what kubectl printed. */
+    public KubectlResult apply(Identity id, String namespace, String yaml) {
+        try {
+            Path file = Files.createTempFile(workDir, "manifest", ".yaml");
+            try {
+                Files.writeString(file, yaml);
+                return kubectl(id, "apply", "-n", namespace, "-f", file.toString());
+            } finally {
+                Files.deleteIfExists(file);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** A kubeconfig with one context per {@link Identity} (named {@link Identity#contextName()}), for kubectl and people. */
     public Path kubeconfig() {
         return workDir.resolve("kubeconfig");

@@ -11,9 +11,6 @@ import dev.porthole.testcluster.Identity;
 import dev.porthole.testcluster.TestCluster;
 import dev.porthole.testcluster.TestNamespace;
 import io.fabric8.kubernetes.api.model.events.v1.Event;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
@@ -78,16 +75,9 @@ final class E2eFixture {
     }
 
     static TestCluster.KubectlResult apply(LocalPorthole sys, Identity as, TestNamespace ns, String yaml) {
-        try {
-            Path file = Files.createTempFile(sys.workDir(), "manifest", ".yaml");
-            Files.writeString(file, yaml);
-            TestCluster.KubectlResult r = sys.cluster().kubectl(as, "apply", "-n", ns.name(), "-f", file.toString());
-            Files.deleteIfExists(file);
-            assertThat(r.succeeded()).as("kubectl apply as %s: %s", as.username(), r.stderr()).isTrue();
-            return r;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        TestCluster.KubectlResult r = sys.cluster().apply(as, ns.name(), yaml);
+        assertThat(r.succeeded()).as("kubectl apply as %s: %s", as.username(), r.stderr()).isTrue();
+        return r;
     }
 
     static PortForward get(LocalPorthole sys, TestNamespace ns, String name) {
