@@ -34,16 +34,26 @@ final class NodeHost implements AutoCloseable {
     private static final Path MARKER = ControlPlaneBinaries.cacheRoot().resolve("node").resolve("current");
 
     private final Path dir;
+    private final NodeLock lock;
     private final List<Path> createdMountPoints = new ArrayList<>();
     private boolean closed;
 
-    private NodeHost(Path dir) {
+    private NodeHost(Path dir, NodeLock lock) {
         this.dir = dir;
+        this.lock = lock;
     }
 
+    /** Waits until no other run holds the machine's node, undoes what a killed run left, and sets up this one. */
     static NodeHost create(Path dir) {
-        undoLeftovers();
-        NodeHost host = new NodeHost(dir.toAbsolutePath());
+        NodeLock lock = NodeLock.acquire();
+        NodeHost host;
+        try {
+            undoLeftovers();
+            host = new NodeHost(dir.toAbsolutePath(), lock);
+        } catch (RuntimeException e) {
+            lock.close();
+            throw e;
+        }
         try {
             host.setUp();
             return host;
@@ -137,7 +147,7 @@ final class NodeHost implements AutoCloseable {
             Path old = Path.of(Files.readString(MARKER).strip());
             log.warn("undoing the local node an earlier run left in {}", old);
             NodeProcesses.endAllUnder(old);
-            new NodeHost(old).close();
+            new NodeHost(old, null).close();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -167,6 +177,10 @@ final class NodeHost implements AutoCloseable {
             Files.deleteIfExists(MARKER);
         } catch (IOException e) {
             log.warn("could not finish undoing the local node in {}: {}", dir, e.toString());
+        } finally {
+            if (lock != null) {
+                lock.close();
+            }
         }
     }
 }
