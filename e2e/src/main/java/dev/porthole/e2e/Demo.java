@@ -2,11 +2,12 @@ package dev.porthole.e2e;
 
 import dev.porthole.api.v1alpha1.Phase;
 import dev.porthole.api.v1alpha1.PortForward;
-import dev.porthole.e2e.podrunner.PodNetwork;
+import dev.porthole.e2e.system.HostClients;
 import dev.porthole.e2e.system.LocalPorthole;
 import dev.porthole.e2e.system.ManagedProcess;
-import dev.porthole.e2e.system.TargetServers;
 import dev.porthole.testcluster.Identity;
+import dev.porthole.testcluster.NodePods;
+import dev.porthole.testcluster.RealNode;
 import dev.porthole.testcluster.TestCluster;
 import io.fabric8.kubernetes.api.model.events.v1.Event;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -19,14 +20,15 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalTime;
 import java.time.format.DateTimeFormatter;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * The local demo, end to end: a real control plane, the local pod runner (a network namespace per
- * pod), the operator process, a real PostgreSQL inside the target pod bound to its own 127.0.0.1,
- * {@code examples/postgres-debug.yaml} applied by alice with a one-minute TTL, {@code porthole connect}
- * and a real {@code psql} through the forward, the audit Events as they happen, and the live session
- * cut at expiry. Everything it started is stopped at the end.
+ * The local demo, end to end: a real control plane and a real node (kubelet, containerd, runc), the operator
+ * process, a PostgreSQL pod from the image built here listening on its own 127.0.0.1 only,
+ * {@code examples/postgres-debug.yaml} applied by alice with a one-minute TTL, the agent the kubelet runs as an
+ * ephemeral container, {@code porthole connect} and a real {@code psql} through the forward, the audit Events as
+ * they happen, and the live session cut at expiry. Everything it started is stopped at the end.
  */
 public final class Demo {
     private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss");
@@ -39,35 +41,29 @@ public final class Demo {
         // before any logger exists: the relay and agent jars carry their own logback.xml for standalone use
         System.setProperty("logback.configurationFile", "porthole-demo-logback.xml");
         Path work = Path.of("e2e", "target", "demo").toAbsolutePath();
-        say("starting a local Kubernetes control plane, the pod runner and the Porthole operator ...");
+        say("starting a local Kubernetes control plane, a real node (kubelet, containerd) and the Porthole operator ...");
         try (LocalPorthole sys = LocalPorthole.start(work)) {
             TestCluster cluster = sys.cluster();
             KubernetesClient admin = cluster.admin();
-            say("control plane ready in %d ms; look around with:", cluster.startupTime().toMillis());
+            say("control plane and node %s ready in %d ms; look around with:", RealNode.NAME, cluster.startupTime().toMillis());
             say("    %s --kubeconfig %s --context alice get pf -A", cluster.kubectlBinary(), cluster.kubeconfig());
             say("operator running (pid %d) as system:serviceaccount:%s:porthole-operator; relay on %s",
-                    sys.operator().pid(), LocalPorthole.OPERATOR_NAMESPACE, sys.runner().hostAddress());
+                    sys.operator().pid(), LocalPorthole.OPERATOR_NAMESPACE, sys.relayAddress());
 
             kubectl(cluster, Identity.ADMIN, "create", "namespace", "shop");
             Path podYaml = work.resolve("orders-db-0.yaml");
-            Files.writeString(podYaml, """
-                    apiVersion: v1
-                    kind: Pod
-                    metadata: { name: orders-db-0, namespace: shop, labels: { app: orders-db } }
-                    spec:
-                      containers:
-                        - name: postgres
-                          image: postgres:15
-                          ports: [{ name: postgres, containerPort: 5432 }]
-                    """);
+            Files.writeString(podYaml, NodePods.postgres("orders-db-0").replace("metadata: {", "metadata: { namespace: shop,"));
             kubectl(cluster, Identity.ADMIN, "apply", "-f", podYaml.toString());
-            PodNetwork net = waitFor("pod network", Duration.ofSeconds(30),
-                    () -> sys.runner().podNetwork("shop", "orders-db-0").orElse(null));
-            say("pod shop/orders-db-0 runs in its own network namespace (%s, IP %s)", net.netns().orElse("host"), net.podIp());
-            try (ManagedProcess pg = TargetServers.postgres(net, work.resolve("orders-db-0"), PG_PORT);
-                 Watch events = admin.events().v1().events().inNamespace("shop").watch(new EventPrinter())) {
-                say("PostgreSQL listens on the pod's 127.0.0.1:%d only: nothing outside the pod can reach it", PG_PORT);
-
+            admin.pods().inNamespace("shop").withName("orders-db-0").waitUntilReady(120, TimeUnit.SECONDS);
+            kubectl(cluster, Identity.ADMIN, "exec", "-n", "shop", "orders-db-0", "--", "psql", "-h", "127.0.0.1", "-U", "postgres",
+                    "-q", "-c", "CREATE DATABASE app");
+            kubectl(cluster, Identity.ADMIN, "exec", "-n", "shop", "orders-db-0", "--", "psql", "-h", "127.0.0.1", "-U", "postgres",
+                    "-d", "app", "-q", "-c", "CREATE TABLE orders(id int primary key, state text);"
+                            + " INSERT INTO orders VALUES (4821, 'stuck in migration')");
+            say("pod shop/orders-db-0 runs on node %s (IP %s); PostgreSQL listens on the pod's 127.0.0.1:%d only,",
+                    RealNode.NAME, admin.pods().inNamespace("shop").withName("orders-db-0").get().getStatus().getPodIP(), PG_PORT);
+            say("so nothing outside the pod can reach it");
+            try (Watch events = admin.events().v1().events().inNamespace("shop").watch(new EventPrinter())) {
                 String manifest = Files.readString(sys.root().resolve("examples/postgres-debug.yaml")).replace("ttl: 30m", "ttl: 1m");
                 Path applied = work.resolve("postgres-debug.yaml");
                 Files.writeString(applied, manifest);
@@ -92,12 +88,12 @@ public final class Demo {
                 ManagedProcess cli = sys.connect(Identity.ALICE, "shop/orders-db-debug", local);
                 System.out.print(indent(cli.awaitOutput(out -> out.contains("Forwarding"), Duration.ofSeconds(60))));
                 say("alice: psql -h 127.0.0.1 -p %d -U postgres -d app -c 'SELECT * FROM orders'", local);
-                System.out.print(indent(TargetServers.run(TargetServers.psql(local, "-c", "SELECT * FROM orders"),
+                System.out.print(indent(HostClients.run(HostClients.psql(local, "-c", "SELECT * FROM orders"),
                         Duration.ofSeconds(30))));
 
                 Instant expiresAt = Instant.parse(pf.getStatus().getExpiresAt());
                 say("alice starts a long query; the forward expires at %s ...", expiresAt);
-                ManagedProcess live = TargetServers.psqlSession("psql-live", local, "SELECT pg_sleep(600)", work.resolve("logs"));
+                ManagedProcess live = HostClients.psqlSession("psql-live", local, "SELECT pg_sleep(600)", work.resolve("logs"));
                 live.awaitExit(Duration.ofSeconds(120));
                 say("the live psql session was cut %d ms after expiresAt: %s", Duration.between(expiresAt, Instant.now()).toMillis(),
                         live.stderr().lines().findFirst().orElse("").trim());

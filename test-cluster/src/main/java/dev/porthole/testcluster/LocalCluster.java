@@ -11,4 +11,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Retention(RetentionPolicy.RUNTIME)
 @ExtendWith(TestClusterExtension.class)
 public @interface LocalCluster {
+    /**
+     * With a {@link RealNode}: the kubelet runs the pods, from the images this checkout builds. Started once per test
+     * JVM like the loopback-only cluster, and beside it when both are asked for.
+     */
+    boolean realNode() default false;
 }

@@ -1,5 +1,6 @@
 package dev.porthole.testcluster;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
@@ -7,22 +8,39 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolutionException;
 import org.junit.jupiter.api.extension.ParameterResolver;
+import org.junit.platform.commons.support.AnnotationSupport;
 
 /**
  * Gives tests the shared {@link TestCluster} (started once per test JVM, stopped when the run ends,
  * also after failures) and a fresh {@link TestNamespace} per test method, deleted afterwards.
- * Its work directory is {@code target/local-cluster} of the module under test.
+ * Its work directory is {@code target/local-cluster} (with a real node, {@code target/local-cluster-node}) of the
+ * module under test.
  */
 public class TestClusterExtension implements BeforeEachCallback, AfterEachCallback, ParameterResolver {
     private static final ExtensionContext.Namespace STORE = ExtensionContext.Namespace.create(TestClusterExtension.class);
 
-    /** The one cluster of this JVM. */
+    /** The one cluster of this JVM of the kind the test class asks for ({@link LocalCluster#realNode()}). */
     public static TestCluster sharedCluster(ExtensionContext context) {
+        boolean realNode = context.getTestClass().flatMap(c -> AnnotationSupport.findAnnotation(c, LocalCluster.class))
+                .map(LocalCluster::realNode).orElse(false);
+        String key = realNode ? "real-node" : "loopback";
         return context.getRoot().getStore(STORE)
-                .getOrComputeIfAbsent(ClusterResource.class,
-                        k -> new ClusterResource(TestCluster.start(Path.of("target", "local-cluster"))),
-                        ClusterResource.class)
+                .getOrComputeIfAbsent(key, k -> new ClusterResource(realNode
+                        ? TestCluster.startWithNode(Path.of("target", "local-cluster-node"), checkoutRoot())
+                        : TestCluster.start(Path.of("target", "local-cluster"))), ClusterResource.class)
                 .cluster();
+    }
+
+    /** The Porthole checkout a module's tests run in (its images are built from there). */
+    static Path checkoutRoot() {
+        Path p = Path.of("").toAbsolutePath();
+        while (p != null && !Files.exists(p.resolve("scripts/build-images.sh"))) {
+            p = p.getParent();
+        }
+        if (p == null) {
+            throw new IllegalStateException("no Porthole checkout (scripts/build-images.sh) above " + Path.of("").toAbsolutePath());
+        }
+        return p;
     }
 
     @Override

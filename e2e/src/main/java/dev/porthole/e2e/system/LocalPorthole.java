@@ -1,11 +1,9 @@
 package dev.porthole.e2e.system;
 
-import dev.porthole.e2e.podrunner.ImageCommand;
-import dev.porthole.e2e.podrunner.LocalPodRunner;
 import dev.porthole.operator.OperatorIdentity;
 import dev.porthole.operator.OperatorSettings;
-import dev.porthole.sidecar.AgentJvm;
 import dev.porthole.testcluster.Identity;
+import dev.porthole.testcluster.RealNode;
 import dev.porthole.testcluster.TestCluster;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBindingBuilder;
@@ -23,22 +21,20 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The whole of Porthole on this machine, as it runs in a cluster: the real control plane, the local
- * pod runner (the kubelet's part, a network namespace per pod), the operator started from its own
- * classpath as a separate process configured only by environment variables and authenticated as its
- * ServiceAccount, the agent jar started by the runner for the ephemeral container the operator injects,
- * and {@code porthole connect} run from its jar with a user's kubeconfig context. Used by the demo and
- * the {@code *E2E} tests.
+ * The whole of Porthole on this machine, as it runs in a cluster: the real control plane with its
+ * {@link RealNode} (the kubelet runs the agent image the operator injects, under its security context), the
+ * operator started from its own classpath as a separate process configured only by environment variables and
+ * authenticated as its ServiceAccount, its relay listening on the host's end of the node's link (where agents
+ * dial it), and {@code porthole connect} run from its jar with a user's kubeconfig context. Used by the demo and
+ * the {@code *E2E} tests. (The chart's own path, the operator as a pod behind its Service, is helm-test's.)
  */
 public final class LocalPorthole implements AutoCloseable {
     public static final String OPERATOR_NAMESPACE = "porthole-system";
-    public static final String NODE = "porthole-local";
 
     private final Path root;
     private final Path workDir;
     private final TestCluster cluster;
     private final boolean ownsCluster;
-    private final LocalPodRunner runner;
     private final String relayAddress;
     private final int agentPort;
     private final int clientPort;
@@ -47,55 +43,41 @@ public final class LocalPorthole implements AutoCloseable {
     private final AtomicInteger clientCount = new AtomicInteger();
     private ManagedProcess operator;
 
-    private LocalPorthole(Path root, Path workDir, TestCluster cluster, boolean ownsCluster, LocalPodRunner runner,
-                          String relayAddress, Path operatorKubeconfig) {
-        this.relayAddress = relayAddress;
+    private LocalPorthole(Path root, Path workDir, TestCluster cluster, boolean ownsCluster, Path operatorKubeconfig) {
+        this.relayAddress = RealNode.HOST_ADDRESS;
         this.root = root;
         this.workDir = workDir;
         this.cluster = cluster;
         this.ownsCluster = ownsCluster;
-        this.runner = runner;
         this.operatorKubeconfig = operatorKubeconfig;
         this.agentPort = freePort();
         this.clientPort = freePort();
     }
 
-    /** Everything on a new control plane (the demo). */
     private static final String ON_CALL_PORT_FORWARD = "porthole-e2e-oncall-port-forward";
 
+    /** Everything on a new control plane and node, stopped with this (the demo). */
     public static LocalPorthole start(Path workDir) {
-        return start(TestCluster.start(workDir.resolve("cluster")), true, workDir);
+        TestCluster cluster = TestCluster.startWithNode(workDir.resolve("cluster"), RepoLayout.root());
+        try {
+            return start(cluster, true, workDir);
+        } catch (RuntimeException e) {
+            cluster.close();
+            throw e;
+        }
     }
 
-    /** Everything on an existing control plane (tests share one). */
-    public static LocalPorthole start(TestCluster cluster, Path workDir) {
+    /** Everything on a cluster with a {@link RealNode} the caller owns (tests share one). */
+    public static LocalPorthole startOnRealNode(TestCluster cluster, Path workDir) {
         return start(cluster, false, workDir);
     }
 
-    /**
-     * Everything on a cluster with a {@link dev.porthole.testcluster.RealNode}: no pod runner; the kubelet runs the
-     * agent image the operator injects, and agents dial the relay on the host end of the node's link.
-     */
-    public static LocalPorthole startOnRealNode(TestCluster cluster, Path workDir) {
+    private static LocalPorthole start(TestCluster cluster, boolean ownsCluster, Path workDir) {
         if (cluster.node().isEmpty()) {
             throw new IllegalArgumentException("the cluster has no real node: start it with TestCluster.startWithNode");
         }
         Path kubeconfig = prepareCluster(cluster, workDir);
-        LocalPorthole system = new LocalPorthole(RepoLayout.root(), workDir, cluster, false, null,
-                dev.porthole.testcluster.RealNode.HOST_ADDRESS, kubeconfig);
-        system.startOperator();
-        return system;
-    }
-
-    private static LocalPorthole start(TestCluster cluster, boolean ownsCluster, Path workDir) {
-        Path root = RepoLayout.root();
-        Path kubeconfig = prepareCluster(cluster, workDir);
-        LocalPodRunner runner = new LocalPodRunner(cluster.admin(), NODE)
-                .image(OperatorSettings.DEFAULT_AGENT_IMAGE, ImageCommand.javaJar(RepoLayout.agentJar(root),
-                        AgentJvm.JAVA_TOOL_OPTIONS.split(" ")))
-                .sandboxRoot(workDir.resolve("pods"))
-                .start();
-        LocalPorthole system = new LocalPorthole(root, workDir, cluster, ownsCluster, runner, runner.hostAddress(), kubeconfig);
+        LocalPorthole system = new LocalPorthole(RepoLayout.root(), workDir, cluster, ownsCluster, kubeconfig);
         system.startOperator();
         return system;
     }
@@ -197,12 +179,9 @@ public final class LocalPorthole implements AutoCloseable {
         return cluster;
     }
 
-    /** The local pod runner; absent on a real node. */
-    public LocalPodRunner runner() {
-        if (runner == null) {
-            throw new IllegalStateException("this system runs on a real node, which has no local pod runner");
-        }
-        return runner;
+    /** Where the relay listens, for agents and clients alike: the host's end of the node's link. */
+    public String relayAddress() {
+        return relayAddress;
     }
 
     public ManagedProcess operator() {
@@ -244,9 +223,6 @@ public final class LocalPorthole implements AutoCloseable {
             clients.forEach(ManagedProcess::close);
         }
         stopOperator();
-        if (runner != null) {
-            runner.close();
-        }
         if (ownsCluster) {
             cluster.close();
         }

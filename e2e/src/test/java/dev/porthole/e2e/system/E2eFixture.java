@@ -5,22 +5,30 @@ import static org.awaitility.Awaitility.await;
 
 import dev.porthole.api.v1alpha1.Phase;
 import dev.porthole.api.v1alpha1.PortForward;
-import dev.porthole.e2e.podrunner.PodNetwork;
 import dev.porthole.testcluster.Creators;
 import dev.porthole.testcluster.Identity;
+import dev.porthole.testcluster.NodePods;
 import dev.porthole.testcluster.TestCluster;
 import dev.porthole.testcluster.TestNamespace;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.events.v1.Event;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 /**
- * One whole Porthole per test JVM ({@link LocalPorthole} on the shared control plane) and the steps
- * E2E tests share: pods and forwards applied as manifests with the cluster's kubectl, as a user would.
+ * One whole Porthole per test JVM ({@link LocalPorthole} on the shared cluster with its real node) and the steps
+ * E2E tests share: target pods from the images built here, forwards applied as manifests with kubectl, as a user
+ * would, and the clients Debian packages on the host.
  */
 final class E2eFixture {
+    static final int POSTGRES_PORT = 5432;
+    static final int REDIS_PORT = 6379;
+    static final int HTTP_PORT = 8080;
     private static LocalPorthole system;
 
     private E2eFixture() {
@@ -28,27 +36,44 @@ final class E2eFixture {
 
     static synchronized LocalPorthole system(TestCluster cluster) {
         if (system == null) {
-            system = LocalPorthole.start(cluster, Path.of("target", "e2e").toAbsolutePath());
+            system = LocalPorthole.startOnRealNode(cluster, Path.of("target", "e2e").toAbsolutePath());
             Runtime.getRuntime().addShutdownHook(new Thread(system::close, "e2e-system-stop"));
         }
         return system;
     }
 
-    /** A pod (its app container stands for the server the test starts in the pod's network). */
-    static PodNetwork pod(LocalPorthole sys, TestNamespace ns, String name, String portName, int port) {
-        apply(sys, Identity.ADMIN, ns, """
-                apiVersion: v1
-                kind: Pod
-                metadata: { name: %s, labels: { app: %s } }
-                spec:
-                  terminationGracePeriodSeconds: 1
-                  containers:
-                    - name: app
-                      image: example.invalid/app:1
-                      ports: [{ name: %s, containerPort: %d }]
-                """.formatted(name, name, portName, port));
-        return await().atMost(Duration.ofSeconds(30)).until(() -> sys.runner().podNetwork(ns.name(), name).orElse(null),
-                net -> net != null && net.isolated());
+    /**
+     * A PostgreSQL pod on its own 127.0.0.1:5432, with database {@code app} and a table {@code orders} holding
+     * one row, made inside the pod (nothing outside it can reach the database).
+     */
+    static Pod postgres(LocalPorthole sys, TestNamespace ns, String name) {
+        Pod pod = ready(sys, ns, name, NodePods.postgres(name));
+        inPod(sys, ns, name, "psql", "-h", "127.0.0.1", "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-c", "CREATE DATABASE app");
+        inPod(sys, ns, name, "psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "app", "-v", "ON_ERROR_STOP=1", "-c",
+                "CREATE TABLE orders(id int primary key, state text); INSERT INTO orders VALUES (4821, 'stuck in migration')");
+        return pod;
+    }
+
+    static Pod redis(LocalPorthole sys, TestNamespace ns, String name) {
+        return ready(sys, ns, name, NodePods.redis(name));
+    }
+
+    static Pod web(LocalPorthole sys, TestNamespace ns, String name, String greeting) {
+        return ready(sys, ns, name, NodePods.web(name, greeting));
+    }
+
+    static Pod ready(LocalPorthole sys, TestNamespace ns, String name, String manifest) {
+        apply(sys, Identity.ADMIN, ns, manifest);
+        return sys.cluster().admin().pods().inNamespace(ns.name()).withName(name).waitUntilReady(90, TimeUnit.SECONDS);
+    }
+
+    /** Runs a command in the pod's first container as the cluster's administrator; returns its output. */
+    static String inPod(LocalPorthole sys, TestNamespace ns, String pod, String... command) {
+        List<String> args = new java.util.ArrayList<>(List.of("exec", "-n", ns.name(), pod, "--"));
+        args.addAll(List.of(command));
+        TestCluster.KubectlResult r = sys.cluster().kubectl(Identity.ADMIN, args.toArray(String[]::new));
+        assertThat(r.succeeded()).as("kubectl exec %s %s: %s", pod, List.of(command), r.stderr()).isTrue();
+        return r.stdout();
     }
 
     /** Applies a forward as alice (who, in on-call, may port-forward) and waits until it is Active with its agent connected. */
@@ -84,6 +109,15 @@ final class E2eFixture {
         return sys.cluster().admin().resources(PortForward.class).inNamespace(ns.name()).withName(name).get();
     }
 
+    /** The status the kubelet reports for the agent container the operator injected into {@code pod}, once there is one. */
+    static Optional<ContainerStatus> agentStatus(LocalPorthole sys, TestNamespace ns, String pod) {
+        Pod p = sys.cluster().admin().pods().inNamespace(ns.name()).withName(pod).get();
+        if (p == null || p.getStatus() == null || p.getStatus().getEphemeralContainerStatuses() == null) {
+            return Optional.empty();
+        }
+        return p.getStatus().getEphemeralContainerStatuses().stream().filter(s -> s.getName().startsWith("porthole-agent")).findFirst();
+    }
+
     /** Opens {@code porthole connect} as {@code user} and waits until it forwards. */
     static ManagedProcess connected(LocalPorthole sys, Identity user, TestNamespace ns, String forward, int localPort) {
         ManagedProcess cli = sys.connect(user, ns.name() + "/" + forward, localPort);
@@ -92,7 +126,7 @@ final class E2eFixture {
     }
 
     static String psql(int port, String sql) {
-        return TargetServers.run(TargetServers.psql(port, "-At", "-v", "ON_ERROR_STOP=1", "-c", sql), Duration.ofSeconds(30)).trim();
+        return HostClients.run(HostClients.psql(port, "-At", "-v", "ON_ERROR_STOP=1", "-c", sql), Duration.ofSeconds(30)).trim();
     }
 
     static List<Event> events(LocalPorthole sys, TestNamespace ns, String forward) {
@@ -104,9 +138,5 @@ final class E2eFixture {
         return events(sys, ns, forward).stream().filter(e -> reason.equals(e.getReason())).reduce((a, b) -> b)
                 .orElseThrow(() -> new AssertionError("no " + reason + " Event for " + forward + ": "
                         + events(sys, ns, forward).stream().map(Event::getReason).toList()));
-    }
-
-    static Path dir(LocalPorthole sys, TestNamespace ns, String what) {
-        return sys.workDir().resolve("targets").resolve(ns.name()).resolve(what);
     }
 }

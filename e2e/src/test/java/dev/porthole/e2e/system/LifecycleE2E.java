@@ -3,16 +3,17 @@ package dev.porthole.e2e.system;
 import static dev.porthole.e2e.system.E2eFixture.activeForward;
 import static dev.porthole.e2e.system.E2eFixture.apply;
 import static dev.porthole.e2e.system.E2eFixture.connected;
-import static dev.porthole.e2e.system.E2eFixture.dir;
 import static dev.porthole.e2e.system.E2eFixture.event;
 import static dev.porthole.e2e.system.E2eFixture.get;
-import static dev.porthole.e2e.system.E2eFixture.pod;
+import static dev.porthole.e2e.system.E2eFixture.HTTP_PORT;
+import static dev.porthole.e2e.system.E2eFixture.POSTGRES_PORT;
+import static dev.porthole.e2e.system.E2eFixture.postgres;
 import static dev.porthole.e2e.system.E2eFixture.psql;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.porthole.api.v1alpha1.PortForward;
-import dev.porthole.e2e.podrunner.PodNetwork;
+import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
 import dev.porthole.testcluster.Identity;
 import dev.porthole.testcluster.LocalCluster;
 import dev.porthole.testcluster.TestCluster;
@@ -24,8 +25,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
-/** A forward's end, its audience and its limits, shown with real psql sessions on the whole system. */
-@LocalCluster
+/** A forward's end, its audience and its limits, shown with real psql sessions on the whole system and a real node. */
+@LocalCluster(realNode = true)
 class LifecycleE2E {
     private LocalPorthole sys;
 
@@ -37,64 +38,65 @@ class LifecycleE2E {
     @Test
     @DisplayName("expiry ends a live psql session within [TTL-1s, TTL+2s] and a new connection is refused")
     void expiryEndsLiveSession(TestNamespace ns) {
-        PodNetwork net = pod(sys, ns, "db-0", "postgres", 15432);
-        try (ManagedProcess pg = TargetServers.postgres(net, dir(sys, ns, "pg"), 15432)) {
-            // given
-            PortForward pf = activeForward(sys, ns, "brief", "db-0", 15432, "12s", null);
-            Instant expiresAt = Instant.parse(pf.getStatus().getExpiresAt());
-            int local = LocalPorthole.freePort();
-            ManagedProcess cli = connected(sys, Identity.ALICE, ns, "brief", local);
+        // given
+        postgres(sys, ns, "db-0");
+        PortForward pf = activeForward(sys, ns, "brief", "db-0", POSTGRES_PORT, "20s", null);
+        Instant expiresAt = Instant.parse(pf.getStatus().getExpiresAt());
+        int local = LocalPorthole.freePort();
+        ManagedProcess cli = connected(sys, Identity.ALICE, ns, "brief", local);
 
-            // when: a session that would run for a minute
-            ManagedProcess longQuery = TargetServers.psqlSession("psql-long", local, "SELECT pg_sleep(60)", sys.workDir().resolve("logs"));
-            int psqlExit = longQuery.awaitExit(Duration.ofSeconds(40));
-            Instant ended = Instant.now();
+        // when: a session that would run for a minute
+        ManagedProcess longQuery = HostClients.psqlSession("psql-long", local, "SELECT pg_sleep(60)", sys.workDir().resolve("logs"));
+        int psqlExit = longQuery.awaitExit(Duration.ofSeconds(40));
+        Instant ended = Instant.now();
 
-            // then
-            assertThat(psqlExit).isNotZero();
-            assertThat(Duration.between(expiresAt, ended)).isBetween(Duration.ofSeconds(-1), Duration.ofSeconds(2));
-            assertThat(cli.awaitExit(Duration.ofSeconds(10))).isEqualTo(3);
-            assertThat(cli.stderr()).contains("expired");
-            ManagedProcess late = sys.connect(Identity.ALICE, ns.name() + "/brief", LocalPorthole.freePort());
-            assertThat(late.awaitExit(Duration.ofSeconds(30))).isNotZero();
-            assertThat(late.stderr()).contains("does not exist");
-        }
+        // then
+        assertThat(psqlExit).isNotZero();
+        assertThat(Duration.between(expiresAt, ended)).isBetween(Duration.ofSeconds(-1), Duration.ofSeconds(2));
+        assertThat(cli.awaitExit(Duration.ofSeconds(10))).isEqualTo(3);
+        assertThat(cli.stderr()).contains("expired");
+        ManagedProcess late = sys.connect(Identity.ALICE, ns.name() + "/brief", LocalPorthole.freePort());
+        assertThat(late.awaitExit(Duration.ofSeconds(30))).isNotZero();
+        assertThat(late.stderr()).contains("does not exist");
+        // and the kubelet reports the agent's container as ended by itself at the deadline, not killed
+        ContainerStateTerminated agentEnd = await().atMost(Duration.ofSeconds(20)).until(
+                () -> E2eFixture.agentStatus(sys, ns, "db-0").map(st -> st.getState().getTerminated()).orElse(null),
+                t -> t != null);
+        assertThat(agentEnd.getExitCode()).isZero();
     }
 
     @Test
     @DisplayName("deleting the forward cuts a live psql session within one second; the Events say revoked")
     void revocationCutsLiveSession(TestNamespace ns) {
-        PodNetwork net = pod(sys, ns, "db-0", "postgres", 15432);
-        try (ManagedProcess pg = TargetServers.postgres(net, dir(sys, ns, "pg"), 15432)) {
-            // given
-            activeForward(sys, ns, "revoke-me", "db-0", 15432, "10m", null);
-            int local = LocalPorthole.freePort();
-            ManagedProcess cli = connected(sys, Identity.ALICE, ns, "revoke-me", local);
-            ManagedProcess longQuery = TargetServers.psqlSession("psql-long", local, "SELECT pg_sleep(60)", sys.workDir().resolve("logs"));
-            await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
-                    assertThat(E2eFixture.events(sys, ns, "revoke-me")).anySatisfy(e -> assertThat(e.getReason()).isEqualTo("SessionOpened")));
+        // given
+        postgres(sys, ns, "db-0");
+        activeForward(sys, ns, "revoke-me", "db-0", POSTGRES_PORT, "10m", null);
+        int local = LocalPorthole.freePort();
+        ManagedProcess cli = connected(sys, Identity.ALICE, ns, "revoke-me", local);
+        ManagedProcess longQuery = HostClients.psqlSession("psql-long", local, "SELECT pg_sleep(60)", sys.workDir().resolve("logs"));
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+                assertThat(E2eFixture.events(sys, ns, "revoke-me")).anySatisfy(e -> assertThat(e.getReason()).isEqualTo("SessionOpened")));
 
-            // when
-            Instant deleted = Instant.now();
-            sys.cluster().kubectl(Identity.ALICE, "delete", "pf", "-n", ns.name(), "revoke-me", "--wait=false");
-            longQuery.awaitExit(Duration.ofSeconds(10));
+        // when
+        Instant deleted = Instant.now();
+        sys.cluster().kubectl(Identity.ALICE, "delete", "pf", "-n", ns.name(), "revoke-me", "--wait=false");
+        longQuery.awaitExit(Duration.ofSeconds(10));
 
-            // then
-            assertThat(Duration.between(deleted, Instant.now())).isLessThan(Duration.ofSeconds(1));
-            assertThat(cli.awaitExit(Duration.ofSeconds(10))).isEqualTo(4);
-            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-                assertThat(event(sys, ns, "revoke-me", "Revoked").getNote()).contains("deleted before its expiry");
-                assertThat(event(sys, ns, "revoke-me", "SessionClosed").getNote()).contains("endReason=REVOKED");
-            });
-        }
+        // then
+        assertThat(Duration.between(deleted, Instant.now())).isLessThan(Duration.ofSeconds(1));
+        assertThat(cli.awaitExit(Duration.ofSeconds(10))).isEqualTo(4);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            assertThat(event(sys, ns, "revoke-me", "Revoked").getNote()).contains("deleted before its expiry");
+            assertThat(event(sys, ns, "revoke-me", "SessionClosed").getNote()).contains("endReason=REVOKED");
+        });
     }
 
     @Test
     @DisplayName("a client outside the audience is refused and told why")
     void outsiderRefused(TestNamespace ns) {
         // given
-        pod(sys, ns, "db-0", "postgres", 15432);
-        activeForward(sys, ns, "private", "db-0", 15432, "10m", null);
+        E2eFixture.web(sys, ns, "web-0", "private page");
+        activeForward(sys, ns, "private", "web-0", HTTP_PORT, "10m", null);
 
         // when
         ManagedProcess cli = sys.connect(Identity.MALLORY, ns.name() + "/private", LocalPorthole.freePort());
@@ -108,70 +110,66 @@ class LifecycleE2E {
     @Test
     @DisplayName("maxSessions is enforced, and the refusal's reason is in the Event")
     void maxSessionsEnforced(TestNamespace ns) {
-        PodNetwork net = pod(sys, ns, "db-0", "postgres", 15432);
-        try (ManagedProcess pg = TargetServers.postgres(net, dir(sys, ns, "pg"), 15432)) {
-            // given
-            activeForward(sys, ns, "one-at-a-time", "db-0", 15432, "10m", "  maxSessions: 1\n");
-            int local = LocalPorthole.freePort();
-            connected(sys, Identity.ALICE, ns, "one-at-a-time", local);
-            ManagedProcess first = TargetServers.psqlSession("psql-first", local, "SELECT pg_sleep(20)", sys.workDir().resolve("logs"));
-            await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
-                    assertThat(E2eFixture.events(sys, ns, "one-at-a-time")).anySatisfy(e -> assertThat(e.getReason()).isEqualTo("SessionOpened")));
+        // given
+        postgres(sys, ns, "db-0");
+        activeForward(sys, ns, "one-at-a-time", "db-0", POSTGRES_PORT, "10m", "  maxSessions: 1\n");
+        int local = LocalPorthole.freePort();
+        connected(sys, Identity.ALICE, ns, "one-at-a-time", local);
+        ManagedProcess first = HostClients.psqlSession("psql-first", local, "SELECT pg_sleep(20)", sys.workDir().resolve("logs"));
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+                assertThat(E2eFixture.events(sys, ns, "one-at-a-time")).anySatisfy(e -> assertThat(e.getReason()).isEqualTo("SessionOpened")));
 
-            // when
-            ManagedProcess second = TargetServers.psqlSession("psql-second", local, "SELECT 1", sys.workDir().resolve("logs"));
+        // when
+        ManagedProcess second = HostClients.psqlSession("psql-second", local, "SELECT 1", sys.workDir().resolve("logs"));
 
-            // then
-            assertThat(second.awaitExit(Duration.ofSeconds(20))).isNotZero();
-            await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-                    assertThat(event(sys, ns, "one-at-a-time", "SessionDenied").getNote())
-                            .contains("already has its maximum of 1 sessions").contains("user=alice"));
-            first.close();
-        }
+        // then
+        assertThat(second.awaitExit(Duration.ofSeconds(20))).isNotZero();
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(event(sys, ns, "one-at-a-time", "SessionDenied").getNote())
+                        .contains("already has its maximum of 1 sessions").contains("user=alice"));
+        first.close();
     }
 
     @Test
     @DisplayName("a forward re-applied after its notAfter is expired at once and never reactivated")
     void reappliedAfterNotAfter(TestNamespace ns) {
         // given
-        pod(sys, ns, "db-0", "postgres", 15432);
+        E2eFixture.web(sys, ns, "web-0", "gitops page");
         String past = Instant.now().minus(Duration.ofMinutes(5)).truncatedTo(ChronoUnit.SECONDS).toString();
 
         // when
-        apply(sys, Identity.ALICE, ns, E2eFixture.forwardYaml("gitops", "db-0", 15432, "1h", "  notAfter: \"" + past + "\"\n"));
+        apply(sys, Identity.ALICE, ns, E2eFixture.forwardYaml("gitops", "web-0", HTTP_PORT, "1h", "  notAfter: \"" + past + "\"\n"));
 
         // then
         await().atMost(Duration.ofSeconds(15)).until(() -> get(sys, ns, "gitops") == null);
         assertThat(E2eFixture.events(sys, ns, "gitops")).extracting(e -> e.getReason()).containsExactly("Expired");
-        assertThat(sys.cluster().admin().pods().inNamespace(ns.name()).withName("db-0").get().getSpec().getEphemeralContainers())
+        assertThat(sys.cluster().admin().pods().inNamespace(ns.name()).withName("web-0").get().getSpec().getEphemeralContainers())
                 .isEmpty();
     }
 
     @Test
     @DisplayName("after an operator (and relay) restart the agent reconnects, sessions flow again, and expiry is on time")
     void operatorRestart(TestNamespace ns) {
-        PodNetwork net = pod(sys, ns, "db-0", "postgres", 15432);
-        try (ManagedProcess pg = TargetServers.postgres(net, dir(sys, ns, "pg"), 15432)) {
-            // given
-            PortForward pf = activeForward(sys, ns, "steady", "db-0", 15432, "90s", null);
-            Instant expiresAt = Instant.parse(pf.getStatus().getExpiresAt());
-            int local = LocalPorthole.freePort();
-            ManagedProcess cli = connected(sys, Identity.ALICE, ns, "steady", local);
-            assertThat(psql(local, "SELECT 'before'")).isEqualTo("before");
+        // given
+        postgres(sys, ns, "db-0");
+        PortForward pf = activeForward(sys, ns, "steady", "db-0", POSTGRES_PORT, "90s", null);
+        Instant expiresAt = Instant.parse(pf.getStatus().getExpiresAt());
+        int local = LocalPorthole.freePort();
+        ManagedProcess cli = connected(sys, Identity.ALICE, ns, "steady", local);
+        assertThat(psql(local, "SELECT 'before'")).isEqualTo("before");
 
-            // when
-            sys.restartOperator();
+        // when
+        sys.restartOperator();
 
-            // then: the agent dials the new relay by itself (with backoff of up to 30 s) and a new client works
-            await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
-                    assertThat(E2eFixture.events(sys, ns, "steady").stream().filter(e -> "AgentConnected".equals(e.getReason())))
-                            .hasSizeGreaterThanOrEqualTo(2));
-            int again = LocalPorthole.freePort();
-            connected(sys, Identity.ALICE, ns, "steady", again);
-            assertThat(psql(again, "SELECT 'after'")).isEqualTo("after");
-            await().atMost(Duration.ofSeconds(100)).until(() -> get(sys, ns, "steady") == null);
-            assertThat(Duration.between(expiresAt, Instant.now())).isLessThan(Duration.ofSeconds(2));
-            cli.close();
-        }
+        // then: the agent dials the new relay by itself (with backoff of up to 30 s) and a new client works
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+                assertThat(E2eFixture.events(sys, ns, "steady").stream().filter(e -> "AgentConnected".equals(e.getReason())))
+                        .hasSizeGreaterThanOrEqualTo(2));
+        int again = LocalPorthole.freePort();
+        connected(sys, Identity.ALICE, ns, "steady", again);
+        assertThat(psql(again, "SELECT 'after'")).isEqualTo("after");
+        await().atMost(Duration.ofSeconds(100)).until(() -> get(sys, ns, "steady") == null);
+        assertThat(Duration.between(expiresAt, Instant.now())).isLessThan(Duration.ofSeconds(2));
+        cli.close();
     }
 }

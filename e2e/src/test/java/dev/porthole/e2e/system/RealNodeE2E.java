@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.porthole.api.v1alpha1.PortForward;
 import dev.porthole.operator.reconcile.AgentInjector;
 import dev.porthole.testcluster.Identity;
+import dev.porthole.testcluster.LocalCluster;
 import dev.porthole.testcluster.NodeImages;
 import dev.porthole.testcluster.NodePods;
 import dev.porthole.testcluster.TestCluster;
@@ -22,8 +23,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
@@ -34,32 +34,21 @@ import org.slf4j.LoggerFactory;
  * operator injects the agent image, which the real kubelet runs as an ephemeral container under the agent's
  * hardened security context; psql reaches the database through {@code porthole connect}; expiry cuts the session.
  */
+@LocalCluster(realNode = true)
 class RealNodeE2E {
     private static final Logger log = LoggerFactory.getLogger(RealNodeE2E.class);
-    private static TestCluster cluster;
-    private static LocalPorthole sys;
+    private TestCluster cluster;
+    private LocalPorthole sys;
 
-    @BeforeAll
-    static void start() {
-        Path work = Path.of("target", "real-node-e2e").toAbsolutePath();
-        cluster = TestCluster.startWithNode(work.resolve("cluster"), RepoLayout.root());
-        sys = LocalPorthole.startOnRealNode(cluster, work);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (sys != null) {
-            sys.close();
-        }
-        if (cluster != null) {
-            cluster.close();
-        }
+    @BeforeEach
+    void system(TestCluster cluster) {
+        this.cluster = cluster;
+        sys = E2eFixture.system(cluster);
     }
 
     @Test
     @DisplayName("the kubelet runs the injected agent as uid 65532 on a read-only root with OpenSSL; psql works through it until expiry")
-    void agentOnRealNodeCarriesPsqlUntilExpiry() throws Exception {
-        TestNamespace ns = new TestNamespace(cluster.createNamespace("real-node-psql"), cluster);
+    void agentOnRealNodeCarriesPsqlUntilExpiry(TestNamespace ns) throws Exception {
         KubernetesClient admin = cluster.admin();
         E2eFixture.apply(sys, Identity.ADMIN, ns, NodePods.postgres("orders-db-0"));
         admin.pods().inNamespace(ns.name()).withName("orders-db-0").waitUntilReady(120, TimeUnit.SECONDS);
@@ -78,14 +67,14 @@ class RealNodeE2E {
         int local = LocalPorthole.freePort();
         ManagedProcess cli = connected(sys, Identity.ALICE, ns, "orders-db-debug", local);
         // the image's initdb makes only the postgres database; the later -d wins over the helper's
-        TargetServers.run(TargetServers.psql(local, "-d", "postgres", "-c", "CREATE DATABASE app"), Duration.ofSeconds(30));
+        HostClients.run(HostClients.psql(local, "-d", "postgres", "-c", "CREATE DATABASE app"), Duration.ofSeconds(30));
         psql(local, "CREATE TABLE orders(id int); INSERT INTO orders VALUES (3), (4)");
         assertThat(psql(local, "SELECT sum(id) FROM orders")).isEqualTo("7");
         log.info("agent container memory on the real node: {} KiB (cgroup memory.usage_in_bytes of {})",
                 agentMemoryBytes(agentStatus) / 1024, agentStatus.getContainerID());
 
         Instant expiresAt = Instant.parse(pf.getStatus().getExpiresAt());
-        ManagedProcess longQuery = TargetServers.psqlSession("psql-long", local, "SELECT pg_sleep(120)", sys.workDir().resolve("logs"));
+        ManagedProcess longQuery = HostClients.psqlSession("psql-long", local, "SELECT pg_sleep(120)", sys.workDir().resolve("logs"));
         int psqlExit = longQuery.awaitExit(Duration.ofSeconds(90));
         assertThat(psqlExit).isNotZero();
         assertThat(Duration.between(expiresAt, Instant.now())).isBetween(Duration.ofSeconds(-1), Duration.ofSeconds(3));
