@@ -18,7 +18,8 @@ import java.util.function.Predicate;
 
 /**
  * One process of the local cluster (etcd, an API server, a controller, the kubelet, containerd), started from
- * this JVM so a killed run's leftovers are recognisable, with its output copied to a log file. It remembers
+ * this JVM and recorded in the {@link ProcessLedger} so a killed run's leftovers are ended by the next, with its
+ * output copied to a log file. It remembers
  * the last lines, so a failure to start can say why without anyone opening the log.
  */
 public final class ComponentProcess implements AutoCloseable {
@@ -45,6 +46,7 @@ public final class ComponentProcess implements AutoCloseable {
     public static ComponentProcess start(String name, List<String> command, Path logFile, Predicate<String> marker) {
         try {
             Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            ProcessLedger.MACHINE.record(p.toHandle());
             return new ComponentProcess(name, p, logFile, marker == null ? line -> false : marker);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + name + ": " + command.get(0), e);

@@ -101,9 +101,9 @@ public final class TestCluster implements AutoCloseable {
         long t0 = System.nanoTime();
         ControlPlaneBinaries binaries = ControlPlaneBinaries.fromEnvironment();
         binaries.requirePresent();
-        int reaped = StaleProcessReaper.reap(binaries.binDir());
+        int reaped = ProcessLedger.MACHINE.reapDeadRuns();
         if (reaped > 0) {
-            log.info("ended {} control plane processes left by an earlier run", reaped);
+            log.info("ended {} processes an earlier, killed run left", reaped);
         }
         try {
             Files.createDirectories(workDir);
