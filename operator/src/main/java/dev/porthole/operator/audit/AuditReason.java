@@ -7,6 +7,8 @@ public enum AuditReason {
     TargetUnavailable("Warning"),
     AgentLimitReached("Warning"),
     AgentInjected("Normal"),
+    AgentReplaced("Warning"),
+    AgentFailed("Warning"),
     AgentConnected("Normal"),
     AgentDisconnected("Warning"),
     AgentRejected("Warning"),

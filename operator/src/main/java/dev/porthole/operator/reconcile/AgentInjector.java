@@ -12,6 +12,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Adds the tunnel agent to the target pod as an ephemeral container through the
@@ -33,29 +34,33 @@ public class AgentInjector {
         this.relay = relay;
     }
 
+    /** The first agent's container name of a forward (see {@link AgentLifecycle} for its replacements'). */
     public static String containerName(PortForward pf) {
-        return "porthole-agent-" + pf.getMetadata().getUid().substring(0, 8);
+        return AgentLifecycle.containerName(pf, 0);
     }
 
-    /** Whether {@code pod} already runs this forward's agent (so it is never injected twice). */
-    public static boolean isInjected(Pod pod, PortForward pf) {
+    /** Whether {@code pod} holds the container {@code name} already (so no agent is ever injected twice). */
+    static boolean holds(Pod pod, String name) {
         return pod.getSpec().getEphemeralContainers() != null && pod.getSpec().getEphemeralContainers().stream()
-                .anyMatch(c -> containerName(pf).equals(c.getName()));
+                .anyMatch(c -> name.equals(c.getName()));
     }
 
-    /** Injects the agent unless it is already there; returns whether it injected now. */
-    public boolean ensureInjected(PortForward pf, ResolvedTarget target, Instant deadline) {
-        if (isInjected(target.pod(), pf)) {
-            return false;
-        }
-        EphemeralContainer agent = agentContainer(pf, target, deadline);
+    /**
+     * Injects the agent container {@code name} unless the pod holds it already; the edit decides on the live pod, so
+     * a cached pod that lags behind an earlier injection never yields a second one. Returns whether it injected.
+     */
+    public boolean inject(PortForward pf, ResolvedTarget target, String name, Instant deadline) {
+        EphemeralContainer agent = agentContainer(pf, target, name, deadline);
+        AtomicBoolean added = new AtomicBoolean();
         client.pods().inNamespace(pf.getMetadata().getNamespace()).withName(target.podName()).ephemeralContainers()
-                .edit(p -> isInjected(p, pf) ? p
-                        : new PodBuilder(p).editSpec().addToEphemeralContainers(agent).endSpec().build());
-        return true;
+                .edit(p -> {
+                    added.set(!holds(p, name));
+                    return added.get() ? new PodBuilder(p).editSpec().addToEphemeralContainers(agent).endSpec().build() : p;
+                });
+        return added.get();
     }
 
-    EphemeralContainer agentContainer(PortForward pf, ResolvedTarget target, Instant deadline) {
+    EphemeralContainer agentContainer(PortForward pf, ResolvedTarget target, String name, Instant deadline) {
         List<EnvVar> env = new ArrayList<>();
         env.add(new EnvVar("PORTHOLE_RELAY_ADDRESS", relay.agentAddress(), null));
         env.add(new EnvVar("PORTHOLE_FORWARD", pf.qualifiedName(), null));
@@ -67,7 +72,7 @@ public class AgentInjector {
         env.add(new EnvVar("PORTHOLE_TARGET_PORT", Integer.toString(target.port()), null));
         env.add(new EnvVar("PORTHOLE_DEADLINE", deadline.toString(), null));
         return new EphemeralContainerBuilder()
-                .withName(containerName(pf))
+                .withName(name)
                 .withImage(agentImage)
                 .withImagePullPolicy("IfNotPresent")
                 .withEnv(env)

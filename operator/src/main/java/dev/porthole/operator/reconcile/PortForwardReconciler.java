@@ -189,8 +189,13 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
         if (!violations.isEmpty()) {
             return reject(pf, violations, now, remaining);
         }
+        AgentLifecycle.Plan agent = AgentLifecycle.plan(target.pod(), pf);
+        if (agent instanceof AgentLifecycle.GiveUp gaveUp) {
+            return fail(pf, AuditReason.AgentFailed, gaveUp.why() + "; delete and re-apply the forward to try again",
+                    now, remaining);
+        }
         long liveAgents = AgentCapacity.liveAgents(target.pod());
-        if (!AgentInjector.isInjected(target.pod(), pf) && liveAgents >= policy.maxAgentsPerPod()) {
+        if (!(agent instanceof AgentLifecycle.Keep) && liveAgents >= policy.maxAgentsPerPod()) {
             return fail(pf, AuditReason.AgentLimitReached, "pod " + target.podName() + " already runs "
                     + liveAgents + " live Porthole agents, the most a pod may hold ("
                     + policy.maxAgentsPerPod() + "); waiting for one to exit at its forward's expiry", now, remaining);
@@ -203,17 +208,23 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
         }
 
         context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
-        if (injector.ensureInjected(pf, target, expiresAt)) {
-            audit.record(pf, AuditReason.AgentInjected, "agent injected into pod " + target.podName(),
-                    Map.of("pod", target.podName(), "container", AgentInjector.containerName(pf),
-                            "targetPort", target.port()));
+        if (!(agent instanceof AgentLifecycle.Keep) && injector.inject(pf, target, agent.container(), expiresAt)) {
+            if (agent instanceof AgentLifecycle.Replace replaced) {
+                audit.record(pf, AuditReason.AgentReplaced, replaced.why() + "; injected " + replaced.container()
+                                + " (replacement " + replaced.replacement() + " of " + AgentLifecycle.MAX_REPLACEMENTS + ")",
+                        Map.of("pod", target.podName(), "container", replaced.container(), "ended", replaced.ended()));
+            } else {
+                audit.record(pf, AuditReason.AgentInjected, "agent injected into pod " + target.podName(),
+                        Map.of("pod", target.podName(), "container", agent.container(), "targetPort", target.port()));
+            }
         }
         AgentStatus previous = status.getAgent();
-        boolean samePod = previous != null && target.podName().equals(previous.getPod());
+        boolean sameAgent = previous != null && target.podName().equals(previous.getPod())
+                && agent.container().equals(previous.getContainer());
         ForwardActivity.Snapshot seen = activity.of(pf.qualifiedName());
         String connectedAt = seen.agentConnected() && seen.agentConnectedAt() != null ? seen.agentConnectedAt().toString()
-                : samePod ? previous.getConnectedAt() : null;
-        status.setAgent(new AgentStatus(target.podName(), AgentInjector.containerName(pf), connectedAt));
+                : sameAgent ? previous.getConnectedAt() : null;
+        status.setAgent(new AgentStatus(target.podName(), agent.container(), connectedAt));
         status.setTarget(target.describe());
         status.setPhase(Phase.Active);
         status.setMessage("forwarding to " + target.describe() + " until " + expiresAt);
