@@ -6,6 +6,7 @@ import dev.porthole.operator.OperatorIdentity;
 import dev.porthole.operator.OperatorSettings;
 import dev.porthole.sidecar.AgentJvm;
 import dev.porthole.testcluster.Identity;
+import dev.porthole.testcluster.ManagedProcess;
 import dev.porthole.testcluster.TestCluster;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBindingBuilder;

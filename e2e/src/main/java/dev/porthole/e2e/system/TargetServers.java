@@ -1,6 +1,7 @@
 package dev.porthole.e2e.system;
 
 import dev.porthole.e2e.podrunner.PodNetwork;
+import dev.porthole.testcluster.ManagedProcess;
 import dev.porthole.testcluster.ServiceDirectories;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -8,6 +8,7 @@ import dev.porthole.api.v1alpha1.PortForward;
 import dev.porthole.e2e.podrunner.PodNetwork;
 import dev.porthole.testcluster.Creators;
 import dev.porthole.testcluster.Identity;
+import dev.porthole.testcluster.ManagedProcess;
 import dev.porthole.testcluster.TestCluster;
 import dev.porthole.testcluster.TestNamespace;
 import io.fabric8.kubernetes.api.model.events.v1.Event;

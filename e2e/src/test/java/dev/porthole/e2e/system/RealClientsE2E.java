@@ -13,6 +13,7 @@ import static org.awaitility.Awaitility.await;
 import dev.porthole.e2e.podrunner.PodNetwork;
 import dev.porthole.testcluster.Identity;
 import dev.porthole.testcluster.LocalCluster;
+import dev.porthole.testcluster.ManagedProcess;
 import dev.porthole.testcluster.TestCluster;
 import dev.porthole.testcluster.TestNamespace;
 import java.io.IOException;
