@@ -26,6 +26,11 @@ public final class RealNode implements AutoCloseable {
     public static final String CLUSTER_DOMAIN = "cluster.local";
     /** The host's end of the node's link: pods reach processes on the host (the API server, a relay) here. */
     public static final String HOST_ADDRESS = NodeHost.HOST_ADDRESS;
+    /**
+     * The node's InternalIP, the node end of its link: the host reaches NodePorts here (kube-proxy serves them in the
+     * node's namespace), as a cloud load balancer would. ClusterIPs are not reachable from the host.
+     */
+    public static final String NODE_ADDRESS = NodeHost.NODE_ADDRESS;
 
     private final NodeHost host;
     private final List<ComponentProcess> processes = new ArrayList<>();

@@ -3,6 +3,7 @@ package dev.porthole.e2e.system;
 import dev.porthole.operator.OperatorIdentity;
 import dev.porthole.operator.OperatorSettings;
 import dev.porthole.testcluster.Identity;
+import dev.porthole.testcluster.ManagedProcess;
 import dev.porthole.testcluster.RealNode;
 import dev.porthole.testcluster.TestCluster;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;

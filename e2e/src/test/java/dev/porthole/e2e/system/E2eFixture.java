@@ -7,6 +7,7 @@ import dev.porthole.api.v1alpha1.Phase;
 import dev.porthole.api.v1alpha1.PortForward;
 import dev.porthole.testcluster.Creators;
 import dev.porthole.testcluster.Identity;
+import dev.porthole.testcluster.ManagedProcess;
 import dev.porthole.testcluster.NodePods;
 import dev.porthole.testcluster.TestCluster;
 import dev.porthole.testcluster.TestNamespace;

@@ -16,6 +16,7 @@ import dev.porthole.api.v1alpha1.PortForward;
 import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
 import dev.porthole.testcluster.Identity;
 import dev.porthole.testcluster.LocalCluster;
+import dev.porthole.testcluster.ManagedProcess;
 import dev.porthole.testcluster.TestCluster;
 import dev.porthole.testcluster.TestNamespace;
 import java.time.Duration;

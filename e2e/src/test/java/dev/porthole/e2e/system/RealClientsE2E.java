@@ -14,6 +14,7 @@ import static org.awaitility.Awaitility.await;
 import dev.porthole.api.v1alpha1.PortForward;
 import dev.porthole.testcluster.Identity;
 import dev.porthole.testcluster.LocalCluster;
+import dev.porthole.testcluster.ManagedProcess;
 import dev.porthole.testcluster.NodePods;
 import dev.porthole.testcluster.TestCluster;
 import dev.porthole.testcluster.TestNamespace;

@@ -9,6 +9,8 @@ import dev.porthole.api.v1alpha1.PortForward;
 import dev.porthole.operator.reconcile.AgentInjector;
 import dev.porthole.testcluster.Identity;
 import dev.porthole.testcluster.LocalCluster;
+import dev.porthole.testcluster.ManagedProcess;
+import dev.porthole.testcluster.NodeCgroups;
 import dev.porthole.testcluster.NodeImages;
 import dev.porthole.testcluster.NodePods;
 import dev.porthole.testcluster.TestCluster;
@@ -22,7 +24,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -70,8 +71,8 @@ class RealNodeE2E {
         HostClients.run(HostClients.psql(local, "-d", "postgres", "-c", "CREATE DATABASE app"), Duration.ofSeconds(30));
         psql(local, "CREATE TABLE orders(id int); INSERT INTO orders VALUES (3), (4)");
         assertThat(psql(local, "SELECT sum(id) FROM orders")).isEqualTo("7");
-        log.info("agent container memory on the real node: {} KiB (cgroup memory.usage_in_bytes of {})",
-                agentMemoryBytes(agentStatus) / 1024, agentStatus.getContainerID());
+        log.info("agent container memory on the real node: {} (memory cgroup of {})",
+                NodeCgroups.memory(agentStatus.getContainerID()), agentStatus.getContainerID());
 
         Instant expiresAt = Instant.parse(pf.getStatus().getExpiresAt());
         ManagedProcess longQuery = HostClients.psqlSession("psql-long", local, "SELECT pg_sleep(120)", sys.workDir().resolve("logs"));
@@ -86,26 +87,9 @@ class RealNodeE2E {
         Pod pod = admin.pods().inNamespace(ns.name()).withName("orders-db-0").get();
         ContainerStatus s = pod.getStatus().getEphemeralContainerStatuses().stream()
                 .filter(c -> c.getName().equals(container)).findFirst().orElseThrow();
-        long pid = agentPid(s);
+        long pid = NodeCgroups.firstPid(s.getContainerID());
         String status = Files.readString(Path.of("/proc", Long.toString(pid), "status"));
         String uidLine = status.lines().filter(l -> l.startsWith("Uid:")).findFirst().orElseThrow();
         return "uid=" + uidLine.split("\\s+")[1];
-    }
-
-    private static long agentPid(ContainerStatus status) throws Exception {
-        Path cgroup = containerCgroup("pids", status);
-        return Long.parseLong(Files.readAllLines(cgroup.resolve("cgroup.procs")).get(0).strip());
-    }
-
-    private static long agentMemoryBytes(ContainerStatus status) throws Exception {
-        return Long.parseLong(Files.readString(containerCgroup("memory", status).resolve("memory.usage_in_bytes")).strip());
-    }
-
-    private static Path containerCgroup(String hierarchy, ContainerStatus status) throws Exception {
-        String id = status.getContainerID().replaceFirst("^containerd://", "");
-        try (Stream<Path> walk = Files.walk(Path.of("/sys/fs/cgroup", hierarchy, "porthole-node"))) {
-            return walk.filter(p -> p.getFileName().toString().equals(id)).findFirst()
-                    .orElseThrow(() -> new AssertionError("no " + hierarchy + " cgroup for container " + id));
-        }
     }
 }

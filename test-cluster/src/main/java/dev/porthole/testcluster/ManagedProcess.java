@@ -1,4 +1,4 @@
-package dev.porthole.e2e.system;
+package dev.porthole.testcluster;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -13,8 +13,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /**
- * A process this system started, its output in files (so nothing blocks on a full pipe), ended with
- * SIGTERM and then SIGKILL. Never a shell.
+ * A process a test started on the host (porthole connect, psql, the e2e system's operator), its output in
+ * files (so nothing blocks on a full pipe), ended with SIGTERM and then SIGKILL. Never a shell.
  */
 public final class ManagedProcess implements AutoCloseable {
     private final List<Runnable> onClose = new CopyOnWriteArrayList<>();
