@@ -148,8 +148,10 @@ class ExclusionsAndAgentLimitIT {
             assertThat(pod(ns, "db-0").getSpec().getEphemeralContainers()).hasSize(2);
             await().untilAsserted(() -> assertThat(Forwards.eventReasons(admin, ns.name(), "three")).contains("AgentLimitReached"));
 
-            // and when the first agent exits, the third forward gets its agent
+            // and when the first forward is revoked and its agent exits, the third forward gets its agent
             String firstAgent = pod(ns, "db-0").getSpec().getEphemeralContainers().get(0).getName();
+            admin.resource(first).delete();
+            await().until(() -> admin.resource(first).get() == null);
             admin.pods().inNamespace(ns.name()).withName("db-0").editStatus(p -> new PodBuilder(p).editStatus()
                     .addToEphemeralContainerStatuses(new ContainerStatusBuilder().withName(firstAgent).withImage("agent")
                             .withImageID("").withReady(false).withRestartCount(0)

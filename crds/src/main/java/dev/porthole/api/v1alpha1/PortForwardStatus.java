@@ -9,7 +9,11 @@ import java.util.List;
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class PortForwardStatus {
 
-    @JsonPropertyDescription("Where the forward is in its life: Pending, Active, Expired, Revoked, Rejected or Failed.")
+    @JsonPropertyDescription("Where the forward is in its life. Active: its agent is injected and it can be used until"
+            + " expiresAt. Rejected: policy or its creator's own rights refuse it (nothing is injected, live sessions are"
+            + " cut). Failed: its target or agent is unavailable, or the pod's agent limit is reached (retried until it"
+            + " expires). Pending: not reconciled yet. Rejected and Failed end when their cause does; an expired or"
+            + " revoked forward is deleted.")
     private Phase phase;
 
     @JsonPropertyDescription("When the forward ends (RFC 3339): the earlier of creation+ttl and notAfter.")

@@ -1,5 +1,6 @@
 package dev.porthole.e2e.system;
 
+import dev.porthole.testcluster.ManagedProcess;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

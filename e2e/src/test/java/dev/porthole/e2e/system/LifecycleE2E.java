@@ -13,7 +13,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.porthole.api.v1alpha1.PortForward;
+import dev.porthole.api.v1alpha1.Phase;
+import dev.porthole.testcluster.NodeCgroups;
 import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
 import dev.porthole.testcluster.Identity;
 import dev.porthole.testcluster.LocalCluster;
 import dev.porthole.testcluster.ManagedProcess;
@@ -172,5 +175,78 @@ class LifecycleE2E {
         await().atMost(Duration.ofSeconds(100)).until(() -> get(sys, ns, "steady") == null);
         assertThat(Duration.between(expiresAt, Instant.now())).isLessThan(Duration.ofSeconds(2));
         cli.close();
+    }
+
+    @Test
+    @DisplayName("an agent the kernel kills is replaced within seconds, an Event says why, and psql works again through the same connect")
+    void killedAgentIsReplaced(TestNamespace ns) {
+        // given
+        postgres(sys, ns, "db-0");
+        activeForward(sys, ns, "sturdy", "db-0", POSTGRES_PORT, "10m", null);
+        int local = LocalPorthole.freePort();
+        ManagedProcess cli = connected(sys, Identity.ALICE, ns, "sturdy", local);
+        assertThat(psql(local, "SELECT 'before'")).isEqualTo("before");
+        ContainerStatus first = E2eFixture.agentStatus(sys, ns, "db-0").orElseThrow();
+
+        // when: SIGKILL, as the OOM killer would
+        ProcessHandle agent = ProcessHandle.of(NodeCgroups.firstPid(first.getContainerID())).orElseThrow();
+        assertThat(agent.destroyForcibly()).isTrue();
+
+        // then
+        String replacement = first.getName() + "-1";
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(event(sys, ns, "sturdy", "AgentReplaced").getNote())
+                .contains("agent " + first.getName() + " ended before its forward (exit code 137")
+                .contains("injected " + replacement + " (replacement 1 of 3)"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> get(sys, ns, "sturdy").getStatus().getAgent().getContainer()
+                .equals(replacement) && E2eFixture.events(sys, ns, "sturdy").stream()
+                .filter(e -> "AgentConnected".equals(e.getReason())).count() >= 2);
+        assertThat(psql(local, "SELECT 'after'")).isEqualTo("after");
+        assertThat(cli.isAlive()).as("porthole connect kept its listener").isTrue();
+    }
+
+    @Test
+    @DisplayName("a forward a tightened policy rejects (its agent exits) and a relaxed one allows again gets a new agent and works")
+    void rejectedThenAllowedGetsNewAgent(TestNamespace ns) {
+        // given
+        postgres(sys, ns, "db-0");
+        activeForward(sys, ns, "flip", "db-0", POSTGRES_PORT, "10m", null);
+        String policy = "flip-" + ns.name();
+        try {
+            // when: a policy caps forwards at 5m
+            apply(sys, Identity.ADMIN, ns, policyYaml(policy, ns, "5m"));
+
+            // then it is rejected and its agent, told so by the relay, exits
+            await().atMost(Duration.ofSeconds(20)).until(() -> get(sys, ns, "flip").getStatus().getPhase() == Phase.Rejected);
+            ContainerStateTerminated ended = await().atMost(Duration.ofSeconds(20)).until(
+                    () -> E2eFixture.agentStatus(sys, ns, "db-0").map(st -> st.getState().getTerminated()).orElse(null),
+                    t -> t != null);
+            assertThat(ended.getExitCode()).isZero();
+
+            // when the policy is relaxed
+            apply(sys, Identity.ADMIN, ns, policyYaml(policy, ns, "1h"));
+
+            // then a new agent serves it
+            PortForward again = await().atMost(Duration.ofSeconds(30)).until(() -> get(sys, ns, "flip"),
+                    f -> f.getStatus().getPhase() == Phase.Active && f.getStatus().getConditions().stream()
+                            .anyMatch(c -> "AgentConnected".equals(c.getType()) && "True".equals(c.getStatus())));
+            assertThat(again.getStatus().getAgent().getContainer()).endsWith("-1");
+            assertThat(event(sys, ns, "flip", "AgentReplaced").getNote()).contains("exit code 0");
+            int local = LocalPorthole.freePort();
+            connected(sys, Identity.ALICE, ns, "flip", local);
+            assertThat(psql(local, "SELECT 'allowed again'")).isEqualTo("allowed again");
+        } finally {
+            sys.cluster().kubectl(Identity.ADMIN, "delete", "portforwardpolicy", policy, "--ignore-not-found");
+        }
+    }
+
+    private static String policyYaml(String name, TestNamespace ns, String maxTtl) {
+        return """
+                apiVersion: porthole.dev/v1alpha1
+                kind: PortForwardPolicy
+                metadata: { name: %s }
+                spec:
+                  namespaces: [%s]
+                  maxTtl: %s
+                """.formatted(name, ns.name(), maxTtl);
     }
 }

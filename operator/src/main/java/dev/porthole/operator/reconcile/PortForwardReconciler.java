@@ -319,6 +319,7 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
             audit.record(pf, AuditReason.Revoked, "forward deleted before its expiry; sessions closed",
                     Map.of("expiresAt", expiresAt.toString()));
         }
+        relay.forget(pf.qualifiedName(), pf.getMetadata().getUid());
         return DeleteControl.defaultDelete();
     }
 

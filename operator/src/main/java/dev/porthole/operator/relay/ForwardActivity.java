@@ -76,6 +76,16 @@ public final class ForwardActivity implements AutoCloseable {
         byForward.remove(forward);
     }
 
+    /** How many forwards this remembers (each until it is forgotten). */
+    int size() {
+        return byForward.size();
+    }
+
+    /** Runs {@code task} on this object's timer after {@code delay}. */
+    void later(Duration delay, Runnable task) {
+        timer.schedule(task, delay.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     private void coalesce(String forward) {
         if (pending.putIfAbsent(forward, Boolean.TRUE) == null) {
             timer.schedule(() -> {

@@ -113,9 +113,18 @@ public final class RelayAudit implements SessionListener, AgentListener {
                 "agent refused: " + reason, Map.of("agent", address(remoteAddress))));
     }
 
-    void forgetForward(String forward) {
-        known.remove(forward);
-        activity.forget(forward);
+    /** Forgets {@code forward} unless a newer forward of that name (another uid) has been seen since. */
+    void forgetForward(String forward, String uid) {
+        PortForward remembered = known.get(forward);
+        if (remembered == null || uid.equals(remembered.getMetadata().getUid())) {
+            known.remove(forward);
+            activity.forget(forward);
+        }
+    }
+
+    /** How many forwards this remembers. */
+    int rememberedForwards() {
+        return known.size();
     }
 
     private Optional<PortForward> forward(String forward) {

@@ -17,6 +17,7 @@ import java.util.function.Function;
 
 /** The relay run inside the operator: its hooks filled from the cluster, its reports turned into audit. */
 public final class RelayBridge implements RelayControl, AutoCloseable {
+    static final java.time.Duration FORGET_AFTER = java.time.Duration.ofSeconds(30);
     private final RelayServer server;
     private final ForwardActivity activity;
     private final RelayAudit relayAudit;
@@ -68,9 +69,14 @@ public final class RelayBridge implements RelayControl, AutoCloseable {
                 "forward " + forward + " " + reason);
     }
 
-    /** Drops what is remembered of a forward once it is gone for good. */
-    public void forget(String forward) {
-        relayAudit.forgetForward(forward);
+    /**
+     * Drops what is remembered of a deleted forward after {@link #FORGET_AFTER}: its cut sessions' SessionClosed
+     * records are written against the remembered forward until then. Without this, per-forward state would grow
+     * for the life of the process.
+     */
+    @Override
+    public void forget(String forward, String uid) {
+        activity.later(FORGET_AFTER, () -> relayAudit.forgetForward(forward, uid));
     }
 
     public ForwardActivity activity() {
