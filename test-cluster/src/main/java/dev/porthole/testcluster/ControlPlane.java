@@ -48,15 +48,31 @@ final class ControlPlane implements AutoCloseable {
     }
 
     /** Where the API server listens, which Service range it serves, and whether a node will join. */
-    record Shape(String bindAddress, String serviceCidr, String kubernetesServiceIp, boolean node) {
+    /** {@code auditLog}: every request's metadata as one JSON line in {@link #AUDIT_LOG} (for counting requests). */
+    record Shape(String bindAddress, String serviceCidr, String kubernetesServiceIp, boolean node, boolean auditLog) {
         static Shape loopbackOnly() {
-            return new Shape("127.0.0.1", "10.0.0.0/24", "10.0.0.1", false);
+            return new Shape("127.0.0.1", "10.0.0.0/24", "10.0.0.1", false, false);
         }
 
         static Shape forNode(String bindAddress) {
-            return new Shape(bindAddress, "10.96.0.0/16", "10.96.0.1", true);
+            return new Shape(bindAddress, "10.96.0.0/16", "10.96.0.1", true, false);
+        }
+
+        Shape withAuditLog() {
+            return new Shape(bindAddress, serviceCidr, kubernetesServiceIp, node, true);
         }
     }
+
+    /** The API server's audit log, under the work directory, when the shape asks for one. */
+    static final String AUDIT_LOG = "kube-apiserver-audit.log";
+    /** Metadata of every request, once, when its response is complete (a watch also when it starts: that is its verb). */
+    private static final String AUDIT_POLICY = """
+            apiVersion: audit.k8s.io/v1
+            kind: Policy
+            omitStages: [RequestReceived]
+            rules:
+              - level: Metadata
+            """;
 
     static ControlPlane start(ControlPlaneBinaries binaries, Path workDir, Path tokenFile, Shape shape) {
         try {
@@ -96,6 +112,12 @@ final class ControlPlane implements AutoCloseable {
                     "--service-account-signing-key-file=" + saKey.key(),
                     "--service-cluster-ip-range=" + shape.serviceCidr(),
                     "--allow-privileged=true", "--profiling=false"));
+            if (shape.auditLog()) {
+                Path policy = workDir.resolve("audit-policy.yaml");
+                Files.writeString(policy, AUDIT_POLICY);
+                flags.addAll(List.of("--audit-policy-file=" + policy, "--audit-log-path=" + workDir.resolve(AUDIT_LOG),
+                        "--audit-log-format=json", "--audit-log-maxbackup=0", "--audit-log-mode=blocking"));
+            }
             if (shape.node()) {
                 ClusterPki.Pair kubeletClient = pki.client("apiserver-kubelet-client", "kube-apiserver-kubelet-client",
                         List.of("system:masters"));

@@ -74,6 +74,14 @@ public final class TestCluster implements AutoCloseable {
     }
 
     /**
+     * As {@link #start(Path)}, with the API server writing every request's metadata (user, verb, resource) to
+     * {@link #auditLog()}: benchmarks count what a component asks of the API server from it.
+     */
+    public static TestCluster startAudited(Path workDir) {
+        return start(workDir, ControlPlane.Shape.loopbackOnly().withAuditLog());
+    }
+
+    /**
      * Starts a control plane and a {@link RealNode} beside it (kubelet, containerd, kube-proxy, cluster DNS), with
      * the images scripts/build-images.sh builds from {@code repoRoot}. One node per machine at a time.
      */
@@ -248,6 +256,11 @@ public final class TestCluster implements AutoCloseable {
     }
 
     /** Administrator client (group system:masters). Closed with the cluster. */
+    /** The API server's audit log (present only for {@link #startAudited}). */
+    public Path auditLog() {
+        return workDir.toAbsolutePath().resolve(ControlPlane.AUDIT_LOG);
+    }
+
     public KubernetesClient admin() {
         return admin;
     }

@@ -44,8 +44,9 @@ public final class LocalPorthole implements AutoCloseable {
     private final AtomicInteger clientCount = new AtomicInteger();
     private ManagedProcess operator;
 
-    private LocalPorthole(Path root, Path workDir, TestCluster cluster, boolean ownsCluster, Path operatorKubeconfig) {
-        this.relayAddress = RealNode.HOST_ADDRESS;
+    private LocalPorthole(Path root, Path workDir, TestCluster cluster, boolean ownsCluster, Path operatorKubeconfig,
+                          String relayAddress) {
+        this.relayAddress = relayAddress;
         this.root = root;
         this.workDir = workDir;
         this.cluster = cluster;
@@ -73,12 +74,28 @@ public final class LocalPorthole implements AutoCloseable {
         return start(cluster, false, workDir);
     }
 
+    /**
+     * The operator and relay on a control plane without a node (relay on 127.0.0.1): no agent ever runs, pods are API
+     * objects that {@link dev.porthole.testcluster.Kubelet} reports Running. For measuring the control loop alone
+     * (bench/scale-bench.sh), never for the data path.
+     */
+    public static LocalPorthole startWithoutNode(TestCluster cluster, Path workDir) {
+        if (cluster.node().isPresent()) {
+            throw new IllegalArgumentException("the cluster has a real node: use startOnRealNode");
+        }
+        return start(cluster, false, workDir, "127.0.0.1");
+    }
+
     private static LocalPorthole start(TestCluster cluster, boolean ownsCluster, Path workDir) {
         if (cluster.node().isEmpty()) {
             throw new IllegalArgumentException("the cluster has no real node: start it with TestCluster.startWithNode");
         }
+        return start(cluster, ownsCluster, workDir, RealNode.HOST_ADDRESS);
+    }
+
+    private static LocalPorthole start(TestCluster cluster, boolean ownsCluster, Path workDir, String relayAddress) {
         Path kubeconfig = prepareCluster(cluster, workDir);
-        LocalPorthole system = new LocalPorthole(RepoLayout.root(), workDir, cluster, ownsCluster, kubeconfig);
+        LocalPorthole system = new LocalPorthole(RepoLayout.root(), workDir, cluster, ownsCluster, kubeconfig, relayAddress);
         system.startOperator();
         return system;
     }

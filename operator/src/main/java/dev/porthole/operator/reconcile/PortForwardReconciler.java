@@ -44,6 +44,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -71,6 +72,10 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
     private final RelayEndpoints endpoints;
     private final ForwardActivity activity;
     private final CreatorVerification creators;
+    /** Forwards (by uid) whose creator was verified: a fact about their creation, so checked once per operator run. */
+    private final Set<String> verifiedCreators = ConcurrentHashMap.newKeySet();
+    private volatile InformerEventSource<Pod, PortForward> podCache;
+    private volatile InformerEventSource<PortForwardPolicy, PortForward> policyCache;
     private final CreatorAuthorization authorization;
     private final DefaultExclusions exclusions;
 
@@ -83,7 +88,18 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
         this.relay = relay;
         this.endpoints = endpoints;
         this.activity = activity;
-        this.targets = new TargetResolver(client);
+        this.targets = new TargetResolver(client, new TargetResolver.PodLookup() {
+            @Override
+            public Optional<Pod> byName(String namespace, String name) {
+                return podCache == null ? Optional.empty() : podCache.get(new ResourceID(name, namespace));
+            }
+
+            @Override
+            public List<Pod> bySelector(String namespace, Map<String, String> selector) {
+                return podCache == null ? List.of() : podCache.list(namespace, pod -> pod.getMetadata().getLabels() != null
+                        && pod.getMetadata().getLabels().entrySet().containsAll(selector.entrySet())).toList();
+            }
+        });
         this.injector = new AgentInjector(client, agentImage, endpoints);
         this.creators = CreatorVerification.from(client);
         this.authorization = new CreatorAuthorization(client);
@@ -102,8 +118,9 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
                         .collect(Collectors.toSet()))
                 .build(), context);
         // A policy change matters at once to every forward in the namespaces it covers (all when it names none):
-        // a tightened policy rejects a forward now, not at its next scheduled reconcile. Reconciling still lists
-        // the policies from the API server, so a forward created together with a policy never misses it.
+        // a tightened policy rejects a forward now, not at its next scheduled reconcile. A forward not accepted yet
+        // is checked against the policies listed from the API server, so one created together with a policy never
+        // misses it; after that the cache serves, and its watch brings every change.
         var policies = new InformerEventSource<>(InformerEventSourceConfiguration
                 .from(PortForwardPolicy.class, PortForward.class)
                 .withName("policies")
@@ -112,6 +129,8 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
                         .map(ResourceID::fromResource)
                         .collect(Collectors.toSet()))
                 .build(), context);
+        podCache = pods;
+        policyCache = policies;
         // The relay reports agents and sessions; each report (coalesced) reconciles that forward's status.
         var relayReports = new SimpleInboundEventSource<PortForward>("relay-activity");
         activity.onChange(forward -> {
@@ -154,7 +173,7 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
         Duration remaining = Duration.between(now, expiresAt);
 
         String ns = pf.getMetadata().getNamespace();
-        EffectivePolicy policy = PolicyEvaluator.effective(ns, policies());
+        EffectivePolicy policy = PolicyEvaluator.effective(ns, isPolicyCompliant(status) ? cachedPolicies() : policies());
         List<String> violations = PolicyEvaluator.violations(pf.getSpec(), numericPort(pf), policy);
         if (!violations.isEmpty()) {
             return reject(pf, violations, now, remaining);
@@ -162,7 +181,11 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
         // Who created the forward, and may they reach this target themselves? Nothing is resolved or injected
         // for a forward whose creator is unverified, excluded or not allowed.
         List<String> refusals = new ArrayList<>();
-        Optional<String> unverified = creators.whyUnverified(pf);
+        Optional<String> unverified = verifiedCreators.contains(pf.getMetadata().getUid()) ? Optional.empty()
+                : creators.whyUnverified(pf);
+        if (unverified.isEmpty()) {
+            verifiedCreators.add(pf.getMetadata().getUid());
+        }
         unverified.ifPresent(refusals::add);
         refusals.addAll(exclusions.forNamespace(ns, policy));
         String refusal = unverified.isPresent() ? "CreatorUnverified" : "CreatorNotAuthorized";
@@ -320,6 +343,7 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
                     Map.of("expiresAt", expiresAt.toString()));
         }
         relay.forget(pf.qualifiedName(), pf.getMetadata().getUid());
+        verifiedCreators.remove(pf.getMetadata().getUid());
         return DeleteControl.defaultDelete();
     }
 
@@ -358,6 +382,10 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
 
     private Set<PortForwardPolicy> policies() {
         return Set.copyOf(client.resources(PortForwardPolicy.class).list().getItems());
+    }
+
+    private Set<PortForwardPolicy> cachedPolicies() {
+        return policyCache == null ? policies() : policyCache.list().collect(Collectors.toSet());
     }
 
     private void setCondition(PortForward pf, String type, boolean value, String reason, String message, Instant now) {

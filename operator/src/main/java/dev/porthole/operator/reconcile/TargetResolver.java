@@ -11,23 +11,36 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Turns a forward's target into one Running and Ready pod and a numeric port. Among several matching
- * pods the choice is deterministic (oldest, then by name) so every reconcile picks the same one.
+ * pods the choice is deterministic (oldest, then by name) so every reconcile picks the same one. Pods come from
+ * {@link PodLookup} (the operator's informer cache); what the cache does not show yet (a pod created a moment
+ * before its forward) is asked of the API server, so a cache that lags never makes a target look missing.
  */
 public class TargetResolver {
-    private final KubernetesClient client;
+    /** Where pods are looked up first. */
+    public interface PodLookup {
+        Optional<Pod> byName(String namespace, String name);
 
-    public TargetResolver(KubernetesClient client) {
+        List<Pod> bySelector(String namespace, Map<String, String> selector);
+    }
+
+    private final KubernetesClient client;
+    private final PodLookup cache;
+
+    public TargetResolver(KubernetesClient client, PodLookup cache) {
         this.client = client;
+        this.cache = cache;
     }
 
     public ResolvedTarget resolve(PortForward pf) throws TargetUnavailableException {
         String ns = pf.getMetadata().getNamespace();
         Target t = pf.getSpec().getTarget();
         if (t.getPod() != null) {
-            Pod pod = client.pods().inNamespace(ns).withName(t.getPod()).get();
+            Pod pod = cache.byName(ns, t.getPod()).filter(TargetResolver::isRunningAndReady)
+                    .orElseGet(() -> client.pods().inNamespace(ns).withName(t.getPod()).get());
             if (pod == null) {
                 throw new TargetUnavailableException("pod " + t.getPod() + " does not exist in namespace " + ns);
             }
@@ -50,16 +63,23 @@ public class TargetResolver {
     }
 
     private Pod pick(String ns, Map<String, String> selector, String what) throws TargetUnavailableException {
-        List<Pod> ready = client.pods().inNamespace(ns).withLabels(selector).list().getItems().stream()
+        List<Pod> ready = readyOldestFirst(cache.bySelector(ns, selector));
+        if (ready.isEmpty()) {
+            ready = readyOldestFirst(client.pods().inNamespace(ns).withLabels(selector).list().getItems());
+        }
+        if (ready.isEmpty()) {
+            throw new TargetUnavailableException("no Running and Ready pod matches " + what + " in namespace " + ns);
+        }
+        return ready.get(0);
+    }
+
+    private static List<Pod> readyOldestFirst(List<Pod> pods) {
+        return pods.stream()
                 .filter(TargetResolver::isRunningAndReady)
                 .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
                 .sorted(Comparator.comparing((Pod p) -> p.getMetadata().getCreationTimestamp())
                         .thenComparing(p -> p.getMetadata().getName()))
                 .toList();
-        if (ready.isEmpty()) {
-            throw new TargetUnavailableException("no Running and Ready pod matches " + what + " in namespace " + ns);
-        }
-        return ready.get(0);
     }
 
     private static void requireReady(Pod pod) throws TargetUnavailableException {
