@@ -20,11 +20,12 @@ import picocli.CommandLine.Spec;
         description = "Listen on a local port and carry its connections to a forward's target through the relay.")
 public final class ConnectCommand implements Callable<Integer> {
 
-    /** Exit codes: 0 closed by the user, 1 error, 3 forward expired, 4 forward revoked, 5 relay lost. */
+    /** Exit codes: 0 closed by the user, 1 error, 3 forward expired, 4 forward revoked, 5 relay lost, 6 forward rejected. */
     public static final int EXIT_ERROR = 1;
     public static final int EXIT_EXPIRED = 3;
     public static final int EXIT_REVOKED = 4;
     public static final int EXIT_RELAY_LOST = 5;
+    public static final int EXIT_REJECTED = 6;
 
     @Spec
     CommandLine.Model.CommandSpec spec;
@@ -96,6 +97,7 @@ public final class ConnectCommand implements Callable<Integer> {
             case CLIENT_CLOSED -> 0;
             case EXPIRED -> EXIT_EXPIRED;
             case REVOKED -> EXIT_REVOKED;
+            case REJECTED -> EXIT_REJECTED;
             case AGENT_LOST, RELAY_SHUTDOWN -> EXIT_RELAY_LOST;
             default -> EXIT_ERROR;
         };

@@ -1,11 +1,16 @@
 package dev.porthole.operator;
 
+import dev.porthole.protocol.EndReason;
+
 /** What the reconciler needs from the relay: ending every live session of a forward, and forgetting a deleted one. */
 public interface RelayControl {
-    RelayControl NONE = (forward, reason) -> { };
+    RelayControl NONE = (forward, reason, why) -> { };
 
-    /** Closes all sessions and the agent connection of {@code forward} ("namespace/name"); reason "expired" or "revoked". */
-    void closeForward(String forward, String reason);
+    /**
+     * Closes all sessions and the agent connection of {@code forward} ("namespace/name"): {@code reason} (EXPIRED,
+     * REVOKED or REJECTED) travels to the agent and the clients, {@code why} is the sentence they and the records show.
+     */
+    void closeForward(String forward, EndReason reason, String why);
 
     /**
      * The forward {@code forward} with this {@code uid} is deleted: what the relay remembers of it may go, once the
@@ -19,9 +24,9 @@ public interface RelayControl {
         RelayControl first = this;
         return new RelayControl() {
             @Override
-            public void closeForward(String forward, String reason) {
-                first.closeForward(forward, reason);
-                other.closeForward(forward, reason);
+            public void closeForward(String forward, EndReason reason, String why) {
+                first.closeForward(forward, reason, why);
+                other.closeForward(forward, reason, why);
             }
 
             @Override

@@ -254,6 +254,7 @@ public final class RelayServer implements AutoCloseable {
         return switch (reason) {
             case EXPIRED -> "expired";
             case REVOKED -> "was revoked";
+            case REJECTED -> "was rejected";
             case RELAY_SHUTDOWN -> "closed: relay shutting down";
             default -> "closed: " + reason;
         };

@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 
 /**
@@ -69,16 +70,14 @@ final class StaticForwards implements AgentAuthenticator, SessionAuthorizer {
         if (f == null) {
             return Decision.deny("forward " + forward + " is not served by this relay");
         }
-        if (!f.uid().equals(identity.forwardUid())) {
-            return Decision.denyEarlierForward(forward, identity.forwardUid());
-        }
-        if (!clock.instant().isBefore(f.expiresAt())) {
-            return Decision.deny("forward " + forward + " expired at " + f.expiresAt());
-        }
-        boolean member = f.users().contains(identity.username())
-                || identity.groups().stream().anyMatch(f.groups()::contains);
-        if (!member) {
-            return Decision.deny(identity.username() + " is not in the audience of forward " + forward);
+        // a standalone relay's forwards are Active for as long as its config names them
+        ForwardAccess.Forward facts = new ForwardAccess.Forward(f.uid(), f.expiresAt(), false, Optional.empty(),
+                (user, groups) -> f.users().contains(user) || groups.stream().anyMatch(f.groups()::contains));
+        Optional<String> refusal = ForwardAccess.refusal(forward, facts,
+                ForwardAccess.Requester.withCertificate(identity.username(), identity.groups(), identity.forwardUid()),
+                clock.instant());
+        if (refusal.isPresent()) {
+            return Decision.deny(refusal.get());
         }
         return Decision.allow(f.scope(), f.expiresAt());
     }

@@ -28,7 +28,12 @@ public enum EndReason {
     /** The local end of a stream failed (socket error) and aborted it. */
     CANCELLED(11),
     /** The agent reached its deadline and left. */
-    AGENT_EXITED(12);
+    AGENT_EXITED(12),
+    /**
+     * Policy, or its creator's own rights, no longer allow the forward. Unlike {@link #REVOKED} the forward still
+     * exists and may be allowed again; its agent leaves all the same, and a new one is injected if it is.
+     */
+    REJECTED(13);
 
     private final int code;
 

@@ -153,11 +153,12 @@ public final class Agent implements AutoCloseable {
 
     private void disconnected(EndReason reason, String message) {
         mux = null;
-        if (reason == EndReason.EXPIRED || reason == EndReason.REVOKED) {
-            stop(reason, "relay ended the forward: " + message);
-            return;
+        switch (reason) {
+            // the forward's end, or its refusal: an agent never outlives either (the operator injects a new one if
+            // a rejected forward is allowed again)
+            case EXPIRED, REVOKED, REJECTED -> stop(reason, "relay ended the forward: " + message);
+            default -> retry("relay connection lost (" + reason + ": " + message + ")");
         }
-        retry("relay connection lost (" + reason + ": " + message + ")");
     }
 
     private void retry(String why) {

@@ -14,6 +14,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.porthole.api.v1alpha1.PortForward;
 import dev.porthole.api.v1alpha1.Phase;
+import dev.porthole.cli.ConnectCommand;
 import dev.porthole.testcluster.NodeCgroups;
 import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
@@ -210,13 +211,17 @@ class LifecycleE2E {
         // given
         postgres(sys, ns, "db-0");
         activeForward(sys, ns, "flip", "db-0", POSTGRES_PORT, "10m", null);
+        ManagedProcess before = connected(sys, Identity.ALICE, ns, "flip", LocalPorthole.freePort());
         String policy = "flip-" + ns.name();
         try {
             // when: a policy caps forwards at 5m
             apply(sys, Identity.ADMIN, ns, policyYaml(policy, ns, "5m"));
 
-            // then it is rejected and its agent, told so by the relay, exits
+            // then it is rejected: the connected client is told so (not "revoked": the forward still exists), and the
+            // agent, told so by the relay, exits
             await().atMost(Duration.ofSeconds(20)).until(() -> get(sys, ns, "flip").getStatus().getPhase() == Phase.Rejected);
+            assertThat(before.awaitExit(Duration.ofSeconds(10))).isEqualTo(ConnectCommand.EXIT_REJECTED);
+            assertThat(before.stderr()).contains("rejected by policy: ttl 10m exceeds the policy maximum of 5m");
             ContainerStateTerminated ended = await().atMost(Duration.ofSeconds(20)).until(
                     () -> E2eFixture.agentStatus(sys, ns, "db-0").map(st -> st.getState().getTerminated()).orElse(null),
                     t -> t != null);

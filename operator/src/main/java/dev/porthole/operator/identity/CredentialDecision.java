@@ -1,14 +1,15 @@
 package dev.porthole.operator.identity;
 
-import dev.porthole.api.v1alpha1.Phase;
 import dev.porthole.api.v1alpha1.PortForward;
+import dev.porthole.operator.access.ForwardFacts;
+import dev.porthole.relay.ForwardAccess;
 import dev.porthole.operator.time.Expiry;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
 /**
- * Whether a client certificate may be issued, judged only on the identity the API server stamped on
+ * Whether a client certificate may be issued ({@link ForwardAccess}'s rule, then its lifetime), judged only on the identity the API server stamped on
  * the request (never on anything the requester wrote) and on the forward as it is now.
  */
 public record CredentialDecision(boolean approved, String reason, Instant notAfter) {
@@ -23,15 +24,10 @@ public record CredentialDecision(boolean approved, String reason, Instant notAft
         }
         PortForward pf = forward.get();
         Instant expiresAt = Expiry.of(pf);
-        if (!now.isBefore(expiresAt)) {
-            return deny("forward " + forwardName + " expired at " + expiresAt);
-        }
-        Phase phase = pf.getStatus() == null ? null : pf.getStatus().getPhase();
-        if (phase != Phase.Active || pf.getMetadata().getDeletionTimestamp() != null) {
-            return deny("forward " + forwardName + " is " + (phase == null ? "Pending" : phase) + ", not Active");
-        }
-        if (!pf.getSpec().getAudience().admits(username, groups)) {
-            return deny(username + " is not in the audience of forward " + forwardName);
+        Optional<String> refusal = ForwardAccess.refusal(forwardName, ForwardFacts.of(pf),
+                ForwardAccess.Requester.beforeCertificate(username, groups), now);
+        if (refusal.isPresent()) {
+            return deny(refusal.get());
         }
         Instant notAfter = expiresAt;
         if (requestedSeconds != null && now.plusSeconds(requestedSeconds).isBefore(notAfter)) {

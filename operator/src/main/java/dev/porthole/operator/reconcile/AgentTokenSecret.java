@@ -3,6 +3,7 @@ package dev.porthole.operator.reconcile;
 import dev.porthole.api.v1alpha1.PortForward;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.dependent.GarbageCollected;
 import io.javaoperatorsdk.operator.processing.dependent.Creator;
@@ -13,12 +14,15 @@ import java.util.Base64;
 
 /**
  * The per-forward agent token: 256 random bits, created once and never rewritten (the agent already
- * holds it), owned by the forward so the garbage collector removes it with the forward.
+ * holds it), owned by the forward so the garbage collector removes it with the forward. Its informer watches
+ * only Secrets labelled as Porthole's, so the operator never caches the cluster's other Secrets.
  */
-@KubernetesDependent
+@KubernetesDependent(informer = @Informer(labelSelector = AgentTokenSecret.MANAGED_BY + "=" + AgentTokenSecret.PORTHOLE))
 public class AgentTokenSecret extends KubernetesDependentResource<Secret, PortForward>
         implements Creator<Secret, PortForward>, GarbageCollected<PortForward> {
     public static final String TOKEN_KEY = "token";
+    static final String MANAGED_BY = "app.kubernetes.io/managed-by";
+    static final String PORTHOLE = "porthole";
     private static final SecureRandom RANDOM = new SecureRandom();
 
     public AgentTokenSecret() {
@@ -43,7 +47,7 @@ public class AgentTokenSecret extends KubernetesDependentResource<Secret, PortFo
                 .withNewMetadata()
                 .withName(nameFor(pf))
                 .withNamespace(pf.getMetadata().getNamespace())
-                .addToLabels("app.kubernetes.io/managed-by", "porthole")
+                .addToLabels(MANAGED_BY, PORTHOLE)
                 .addToLabels("porthole.dev/forward", pf.getMetadata().getName())
                 .endMetadata()
                 .withType("Opaque")

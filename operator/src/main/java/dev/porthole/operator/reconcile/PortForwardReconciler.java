@@ -20,6 +20,7 @@ import dev.porthole.operator.authz.CreatorAuthorization;
 import dev.porthole.operator.authz.CreatorVerification;
 import dev.porthole.operator.authz.DefaultExclusions;
 import dev.porthole.operator.time.Expiry;
+import dev.porthole.protocol.EndReason;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
@@ -277,7 +278,7 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
             audit.record(pf, AuditReason.Rejected, "forward rejected: " + message);
             // A forward a tightened policy no longer allows must not stay usable through sessions opened before:
             // they are cut like a revocation (a forward rejected from the start has none).
-            relay.closeForward(pf.qualifiedName(), "rejected by policy: " + message);
+            relay.closeForward(pf.qualifiedName(), EndReason.REJECTED, "rejected by policy: " + message);
         }
         // nothing is created for a rejected forward; it is cleaned up at its expiry like any other
         return UpdateControl.patchStatus(pf).rescheduleAfter(remaining);
@@ -297,7 +298,7 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
         if (news) {
             audit.record(pf, AuditReason.Rejected, "forward rejected: " + message);
             // a creator whose right is gone must not keep an audience connected through sessions opened before
-            relay.closeForward(pf.qualifiedName(), "creator not authorized: " + message);
+            relay.closeForward(pf.qualifiedName(), EndReason.REJECTED, "creator not authorized: " + message);
         }
         return UpdateControl.patchStatus(pf).rescheduleAfter(remaining);
     }
@@ -321,7 +322,7 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
     }
 
     private void expire(PortForward pf, Instant expiresAt) {
-        relay.closeForward(pf.qualifiedName(), "expired");
+        relay.closeForward(pf.qualifiedName(), EndReason.EXPIRED, "expired");
         // the cached copy may not show our own deletion yet: ask the API server, so Expired is written once
         PortForward live = client.resources(PortForward.class).inNamespace(pf.getMetadata().getNamespace())
                 .withName(pf.getMetadata().getName()).get();
@@ -336,9 +337,9 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
     public DeleteControl cleanup(PortForward pf, Context<PortForward> context) {
         Instant expiresAt = Expiry.of(pf);
         if (!clock.instant().isBefore(expiresAt)) {
-            relay.closeForward(pf.qualifiedName(), "expired");
+            relay.closeForward(pf.qualifiedName(), EndReason.EXPIRED, "expired");
         } else {
-            relay.closeForward(pf.qualifiedName(), "revoked");
+            relay.closeForward(pf.qualifiedName(), EndReason.REVOKED, "revoked");
             audit.record(pf, AuditReason.Revoked, "forward deleted before its expiry; sessions closed",
                     Map.of("expiresAt", expiresAt.toString()));
         }

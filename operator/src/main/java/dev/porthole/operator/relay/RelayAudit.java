@@ -99,8 +99,9 @@ public final class RelayAudit implements SessionListener, AgentListener {
     @Override
     public void disconnected(String forward, InetSocketAddress remoteAddress, EndReason reason, String message) {
         activity.agentDisconnected(forward);
-        if (reason == EndReason.EXPIRED || reason == EndReason.REVOKED || reason == EndReason.RELAY_SHUTDOWN) {
-            return; // the forward's own end is recorded as Expired/Revoked
+        if (reason == EndReason.EXPIRED || reason == EndReason.REVOKED || reason == EndReason.REJECTED
+                || reason == EndReason.RELAY_SHUTDOWN) {
+            return; // the forward's own end or refusal is recorded as Expired, Revoked or Rejected
         }
         forwards.apply(forward).ifPresent(pf -> audit.record(pf, AuditReason.AgentDisconnected,
                 "agent disconnected: " + describe(reason), Map.of("agent", address(remoteAddress), "endReason", reason.name())));
@@ -144,6 +145,7 @@ public final class RelayAudit implements SessionListener, AgentListener {
             case TARGET_REFUSED -> "target refused the connection";
             case EXPIRED -> "forward expired";
             case REVOKED -> "forward revoked";
+            case REJECTED -> "forward rejected";
             case AGENT_LOST, AGENT_EXITED, AGENT_UNAVAILABLE -> "agent unavailable";
             case RELAY_SHUTDOWN -> "relay shut down";
             case DENIED -> "denied";

@@ -64,9 +64,8 @@ public final class RelayBridge implements RelayControl, AutoCloseable {
     }
 
     @Override
-    public void closeForward(String forward, String reason) {
-        server.closeForward(forward, "expired".equals(reason) ? EndReason.EXPIRED : EndReason.REVOKED,
-                "forward " + forward + " " + reason);
+    public void closeForward(String forward, EndReason reason, String why) {
+        server.closeForward(forward, reason, "forward " + forward + " " + why);
     }
 
     /**

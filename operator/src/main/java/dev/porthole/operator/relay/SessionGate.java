@@ -1,26 +1,25 @@
 package dev.porthole.operator.relay;
 
-import dev.porthole.api.v1alpha1.Phase;
 import dev.porthole.api.v1alpha1.PortForward;
+import dev.porthole.operator.access.ForwardFacts;
 import dev.porthole.operator.policy.EffectivePolicy;
 import dev.porthole.operator.time.Expiry;
 import dev.porthole.protocol.BindScope;
 import dev.porthole.protocol.pki.ClientIdentity;
 import dev.porthole.relay.Decision;
+import dev.porthole.relay.ForwardAccess;
 import dev.porthole.relay.SessionAuthorizer;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
 
 /**
  * The relay's per-session check, made on the forward as it is now (the certificate's chain, forward and
- * validity were already checked by the relay): the forward exists, is the one the certificate was issued
- * for (same uid, not a later forward of the same name), is Active, has not expired, the identity is still
- * in its audience, a Public forward is reached from inside its {@code sourceRanges},
- * and {@code maxSessions} is not reached.
+ * validity were already checked by the relay): {@link ForwardAccess}'s rule (exists, same uid as the
+ * certificate, Active, not expired, identity in the audience), then what only sessions have: a Public forward
+ * is reached from inside its {@code sourceRanges}, and {@code maxSessions} is not reached.
  */
 public final class SessionGate implements SessionAuthorizer {
     private final Function<String, Optional<PortForward>> forwards;
@@ -44,23 +43,12 @@ public final class SessionGate implements SessionAuthorizer {
             return Decision.deny("forward " + forward + " does not exist (revoked or expired)");
         }
         PortForward pf = found.get();
-        // the name alone is reusable: a certificate is for the forward that existed when it was signed
-        if (!Objects.equals(pf.getMetadata().getUid(), identity.forwardUid())) {
-            return Decision.denyEarlierForward(forward, identity.forwardUid());
-        }
-        Phase phase = pf.getStatus() == null ? null : pf.getStatus().getPhase();
-        if (pf.getMetadata().getDeletionTimestamp() != null) {
-            return Decision.deny("forward " + forward + " is being deleted");
-        }
         Instant expiresAt = Expiry.of(pf);
-        if (!clock.instant().isBefore(expiresAt)) {
-            return Decision.deny("forward " + forward + " expired at " + expiresAt);
-        }
-        if (phase != Phase.Active) {
-            return Decision.deny("forward " + forward + " is " + (phase == null ? "Pending" : phase) + ", not Active");
-        }
-        if (!pf.getSpec().getAudience().admits(identity.username(), identity.groups())) {
-            return Decision.deny(identity.username() + " is not in the audience of forward " + forward);
+        Optional<String> refusal = ForwardAccess.refusal(forward, ForwardFacts.of(pf),
+                ForwardAccess.Requester.withCertificate(identity.username(), identity.groups(), identity.forwardUid()),
+                clock.instant());
+        if (refusal.isPresent()) {
+            return Decision.deny(refusal.get());
         }
         if (pf.getSpec().effectiveBindScope() == dev.porthole.api.v1alpha1.BindScope.Public
                 && pf.getSpec().getSourceRanges() != null

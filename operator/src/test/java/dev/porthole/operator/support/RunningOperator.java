@@ -43,7 +43,7 @@ public final class RunningOperator implements AutoCloseable {
     /** Starts the operator (again), as after a crash or a rollout: nothing carries over but the cluster. */
     public void restart() {
         stop();
-        operator = PortholeOperator.start(client, settings, Clock.systemUTC(), (forward, reason) -> closedForwards.add(forward + ":" + reason));
+        operator = PortholeOperator.start(client, settings, Clock.systemUTC(), (forward, reason, why) -> closedForwards.add(forward + ":" + why));
     }
 
     public void stop() {
