@@ -5,6 +5,8 @@ import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.EphemeralContainer;
 import io.fabric8.kubernetes.api.model.Pod;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
@@ -18,6 +20,11 @@ import java.util.Optional;
 public final class AgentLifecycle {
     /** Replacements per forward and pod: enough for a rare crash, bounded so a crash loop fills no pod spec. */
     public static final int MAX_REPLACEMENTS = 3;
+    /**
+     * An agent that exits cleanly this close to its forward's expiry left at its own deadline (its node's clock may
+     * run ahead of the operator's): it is not replaced, the forward is about to be deleted anyway.
+     */
+    static final Duration DEADLINE_SLACK = Duration.ofSeconds(5);
 
     private AgentLifecycle() {
     }
@@ -49,7 +56,7 @@ public final class AgentLifecycle {
         return generation == 0 ? base : base + "-" + generation;
     }
 
-    public static Plan plan(Pod pod, PortForward pf) {
+    public static Plan plan(Pod pod, PortForward pf, Instant expiresAt, Instant now) {
         Optional<Integer> current = currentGeneration(pod, pf);
         if (current.isEmpty()) {
             return new Inject(containerName(pf, 0));
@@ -58,6 +65,10 @@ public final class AgentLifecycle {
         String name = containerName(pf, generation);
         Optional<ContainerStateTerminated> ended = terminated(pod, name);
         if (ended.isEmpty()) {
+            return new Keep(name);
+        }
+        if (ended.get().getExitCode() != null && ended.get().getExitCode() == 0
+                && !now.isBefore(expiresAt.minus(DEADLINE_SLACK))) {
             return new Keep(name);
         }
         String why = describe(name, ended.get());

@@ -1,12 +1,10 @@
 package dev.porthole.operator.reconcile;
 
-import dev.porthole.api.v1alpha1.AgentStatus;
 import dev.porthole.api.v1alpha1.Phase;
 import dev.porthole.api.v1alpha1.PortForward;
 import dev.porthole.api.v1alpha1.PortForwardPolicy;
 import dev.porthole.api.v1alpha1.PortForwardStatus;
 import dev.porthole.api.v1alpha1.RelayEndpoint;
-import dev.porthole.api.v1alpha1.SessionStats;
 import dev.porthole.operator.RelayEndpoints;
 import dev.porthole.operator.relay.ForwardActivity;
 import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
@@ -162,22 +160,39 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
     @Override
     public UpdateControl<PortForward> reconcile(PortForward pf, Context<PortForward> context) {
         Instant now = clock.instant();
-        PortForwardStatus status = pf.getStatus() == null ? new PortForwardStatus() : pf.getStatus();
-        pf.setStatus(status);
+        PortForwardStatus old = pf.getStatus() == null ? new PortForwardStatus() : pf.getStatus();
         Instant expiresAt = Expiry.of(pf);
         if (!now.isBefore(expiresAt)) {
             expire(pf, expiresAt);
             return UpdateControl.noUpdate();
         }
-        status.setExpiresAt(expiresAt.toString());
-        status.setObservedGeneration(pf.getMetadata().getGeneration());
         Duration remaining = Duration.between(now, expiresAt);
 
+        Verdict verdict = judge(pf, old, expiresAt, now);
+        PortForwardStatus next = StatusBuilder.build(old, verdict, activity.of(pf.qualifiedName()),
+                new RelayEndpoint(endpoints.clientAddress(), endpoints.caPem()), expiresAt, pf.getMetadata().getGeneration(), now);
+        recordTransition(pf, old, next, verdict, expiresAt);
+        if (verdict instanceof Verdict.Active active) {
+            context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
+            inject(pf, active, expiresAt);
+        }
+        pf.setStatus(next);
+        log.debug("forward reconciled forward={} phase={} remaining={}", pf.qualifiedName(), next.getPhase(), remaining);
+        if (verdict instanceof Verdict.Unavailable) {
+            return UpdateControl.patchStatus(pf).rescheduleAfter(
+                    remaining.compareTo(RETRY_UNAVAILABLE_TARGET) < 0 ? remaining : RETRY_UNAVAILABLE_TARGET);
+        }
+        // a rejected forward gets nothing; it is cleaned up at its expiry like any other
+        return UpdateControl.patchStatus(pf).rescheduleAfter(remaining);
+    }
+
+    /** Policy, then the creator, then the target, then the agent: the first that refuses decides. */
+    private Verdict judge(PortForward pf, PortForwardStatus old, Instant expiresAt, Instant now) {
         String ns = pf.getMetadata().getNamespace();
-        EffectivePolicy policy = PolicyEvaluator.effective(ns, isPolicyCompliant(status) ? cachedPolicies() : policies());
+        EffectivePolicy policy = PolicyEvaluator.effective(ns, isPolicyCompliant(old) ? cachedPolicies() : policies());
         List<String> violations = PolicyEvaluator.violations(pf.getSpec(), numericPort(pf), policy);
         if (!violations.isEmpty()) {
-            return reject(pf, violations, now, remaining);
+            return new Verdict.PolicyViolation(String.join("; ", violations));
         }
         // Who created the forward, and may they reach this target themselves? Nothing is resolved or injected
         // for a forward whose creator is unverified, excluded or not allowed.
@@ -191,134 +206,87 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
         refusals.addAll(exclusions.forNamespace(ns, policy));
         String refusal = unverified.isPresent() ? "CreatorUnverified" : "CreatorNotAuthorized";
         if (pf.getSpec().getRequestedBy() == null) {
-            return refuseCreator(pf, refusal, refusals, now, remaining);
+            return new Verdict.CreatorRefused(refusal, String.join("; ", refusals));
         }
         ResolvedTarget target;
         try {
             target = targets.resolve(pf);
         } catch (TargetUnavailableException e) {
             if (!refusals.isEmpty()) {
-                return refuseCreator(pf, refusal, refusals, now, remaining);
+                return new Verdict.CreatorRefused(refusal, String.join("; ", refusals));
             }
-            return fail(pf, e.getMessage(), now, remaining);
+            return new Verdict.Unavailable(AuditReason.TargetUnavailable, e.getMessage(), false);
         }
         refusals.addAll(exclusions.forPod(target.pod(), policy));
         authorization.refusal(pf.getSpec().getRequestedBy(), ns, target.podName()).ifPresent(refusals::add);
         if (!refusals.isEmpty()) {
-            return refuseCreator(pf, refusal, refusals, now, remaining);
+            return new Verdict.CreatorRefused(refusal, String.join("; ", refusals));
         }
-        setCondition(pf, Conditions.CREATOR_AUTHORIZED, true, "Authorized", pf.getSpec().getRequestedBy().getUser()
-                + " may port-forward to pod " + target.podName(), now);
         violations = PolicyEvaluator.violations(pf.getSpec(), target.port(), policy);
         if (!violations.isEmpty()) {
-            return reject(pf, violations, now, remaining);
+            return new Verdict.PolicyViolation(String.join("; ", violations));
         }
-        AgentLifecycle.Plan agent = AgentLifecycle.plan(target.pod(), pf);
+        AgentLifecycle.Plan agent = AgentLifecycle.plan(target.pod(), pf, expiresAt, now);
         if (agent instanceof AgentLifecycle.GiveUp gaveUp) {
-            return fail(pf, AuditReason.AgentFailed, gaveUp.why() + "; delete and re-apply the forward to try again",
-                    now, remaining);
+            return new Verdict.Unavailable(AuditReason.AgentFailed,
+                    gaveUp.why() + "; delete and re-apply the forward to try again", true);
         }
         long liveAgents = AgentCapacity.liveAgents(target.pod());
         if (!(agent instanceof AgentLifecycle.Keep) && liveAgents >= policy.maxAgentsPerPod()) {
-            return fail(pf, AuditReason.AgentLimitReached, "pod " + target.podName() + " already runs "
+            return new Verdict.Unavailable(AuditReason.AgentLimitReached, "pod " + target.podName() + " already runs "
                     + liveAgents + " live Porthole agents, the most a pod may hold ("
-                    + policy.maxAgentsPerPod() + "); waiting for one to exit at its forward's expiry", now, remaining);
+                    + policy.maxAgentsPerPod() + "); waiting for one to exit at its forward's expiry", true);
         }
-        boolean firstAcceptance = !isPolicyCompliant(status) && !isPolicyCompliant(liveStatus(pf));
-        setCondition(pf, Conditions.POLICY_COMPLIANT, true, "Compliant", "forward complies with policy", now);
-        if (firstAcceptance) {
-            audit.record(pf, AuditReason.Accepted, "forward accepted until " + expiresAt,
-                    Map.of("expiresAt", expiresAt.toString(), "bindScope", pf.getSpec().effectiveBindScope().name()));
-        }
-
-        context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
-        if (!(agent instanceof AgentLifecycle.Keep) && injector.inject(pf, target, agent.container(), expiresAt)) {
-            if (agent instanceof AgentLifecycle.Replace replaced) {
-                audit.record(pf, AuditReason.AgentReplaced, replaced.why() + "; injected " + replaced.container()
-                                + " (replacement " + replaced.replacement() + " of " + AgentLifecycle.MAX_REPLACEMENTS + ")",
-                        Map.of("pod", target.podName(), "container", replaced.container(), "ended", replaced.ended()));
-            } else {
-                audit.record(pf, AuditReason.AgentInjected, "agent injected into pod " + target.podName(),
-                        Map.of("pod", target.podName(), "container", agent.container(), "targetPort", target.port()));
-            }
-        }
-        AgentStatus previous = status.getAgent();
-        boolean sameAgent = previous != null && target.podName().equals(previous.getPod())
-                && agent.container().equals(previous.getContainer());
-        ForwardActivity.Snapshot seen = activity.of(pf.qualifiedName());
-        String connectedAt = seen.agentConnected() && seen.agentConnectedAt() != null ? seen.agentConnectedAt().toString()
-                : sameAgent ? previous.getConnectedAt() : null;
-        status.setAgent(new AgentStatus(target.podName(), agent.container(), connectedAt));
-        status.setTarget(target.describe());
-        status.setPhase(Phase.Active);
-        status.setMessage("forwarding to " + target.describe() + " until " + expiresAt);
-        status.setRelay(new RelayEndpoint(endpoints.clientAddress(), endpoints.caPem()));
-        status.setSessions(sessions(seen));
-        setCondition(pf, Conditions.READY, true, "AgentInjected", "agent runs in pod " + target.podName(), now);
-        if (seen.agentConnected()) {
-            setCondition(pf, Conditions.AGENT_CONNECTED, true, "Connected",
-                    "agent in pod " + target.podName() + " is connected to the relay", now);
-        } else {
-            setCondition(pf, Conditions.AGENT_CONNECTED, false, "WaitingForAgent",
-                    "waiting for the agent in pod " + target.podName() + " to dial the relay", now);
-        }
-        log.debug("forward active forward={} target={} remaining={}", pf.qualifiedName(), target.describe(), remaining);
-        return UpdateControl.patchStatus(pf).rescheduleAfter(remaining);
+        return new Verdict.Active(target, agent, pf.getSpec().getRequestedBy().getUser());
     }
 
-    private UpdateControl<PortForward> reject(PortForward pf, List<String> violations, Instant now, Duration remaining) {
-        PortForwardStatus status = pf.getStatus();
-        String message = String.join("; ", violations);
-        boolean news = isNews(status, Phase.Rejected, message) && isNews(liveStatus(pf), Phase.Rejected, message);
-        status.setPhase(Phase.Rejected);
-        status.setMessage(message);
-        setCondition(pf, Conditions.POLICY_COMPLIANT, false, "PolicyViolation", message, now);
-        setCondition(pf, Conditions.READY, false, "Rejected", message, now);
-        if (news) {
+    /** Injects the agent the plan asks for (never twice: the injector decides on the live pod) and records it. */
+    private void inject(PortForward pf, Verdict.Active active, Instant expiresAt) {
+        AgentLifecycle.Plan agent = active.agent();
+        ResolvedTarget target = active.target();
+        if (agent instanceof AgentLifecycle.Keep || !injector.inject(pf, target, agent.container(), expiresAt)) {
+            return;
+        }
+        if (agent instanceof AgentLifecycle.Replace replaced) {
+            audit.record(pf, AuditReason.AgentReplaced, replaced.why() + "; injected " + replaced.container()
+                            + " (replacement " + replaced.replacement() + " of " + AgentLifecycle.MAX_REPLACEMENTS + ")",
+                    Map.of("pod", target.podName(), "container", replaced.container(), "ended", replaced.ended()));
+        } else {
+            audit.record(pf, AuditReason.AgentInjected, "agent injected into pod " + target.podName(),
+                    Map.of("pod", target.podName(), "container", agent.container(), "targetPort", target.port()));
+        }
+    }
+
+    /**
+     * The audit records (and relay cuts) of the change from {@code old} to {@code next}: written once per transition.
+     * The informer's copy can lag behind our own last status patch, so a transition seen in it is confirmed against
+     * the API server's copy before it is recorded (one read, only when something seems to change).
+     */
+    private void recordTransition(PortForward pf, PortForwardStatus old, PortForwardStatus next, Verdict verdict,
+                                  Instant expiresAt) {
+        if (verdict instanceof Verdict.Active) {
+            if (!isPolicyCompliant(old) && !isPolicyCompliant(liveStatus(pf))) {
+                audit.record(pf, AuditReason.Accepted, "forward accepted until " + expiresAt,
+                        Map.of("expiresAt", expiresAt.toString(), "bindScope", pf.getSpec().effectiveBindScope().name()));
+            }
+            return;
+        }
+        if (!isNews(old, next.getPhase(), next.getMessage()) || !isNews(liveStatus(pf), next.getPhase(), next.getMessage())) {
+            return;
+        }
+        String message = next.getMessage();
+        if (verdict instanceof Verdict.PolicyViolation) {
             audit.record(pf, AuditReason.Rejected, "forward rejected: " + message);
             // A forward a tightened policy no longer allows must not stay usable through sessions opened before:
-            // they are cut like a revocation (a forward rejected from the start has none).
+            // they are cut (a forward rejected from the start has none).
             relay.closeForward(pf.qualifiedName(), EndReason.REJECTED, "rejected by policy: " + message);
-        }
-        // nothing is created for a rejected forward; it is cleaned up at its expiry like any other
-        return UpdateControl.patchStatus(pf).rescheduleAfter(remaining);
-    }
-
-    /** {@code reason}: CreatorUnverified or CreatorNotAuthorized (which also covers the default exclusions). */
-    private UpdateControl<PortForward> refuseCreator(PortForward pf, String reason, List<String> refusals, Instant now,
-                                                     Duration remaining) {
-        PortForwardStatus status = pf.getStatus();
-        String message = String.join("; ", refusals);
-        boolean news = isNews(status, Phase.Rejected, message) && isNews(liveStatus(pf), Phase.Rejected, message);
-        status.setPhase(Phase.Rejected);
-        status.setMessage(message);
-        setCondition(pf, Conditions.CREATOR_AUTHORIZED, false, reason, message, now);
-        setCondition(pf, Conditions.READY, false, reason, message, now);
-        setCondition(pf, Conditions.AGENT_CONNECTED, false, reason, message, now);
-        if (news) {
+        } else if (verdict instanceof Verdict.CreatorRefused) {
             audit.record(pf, AuditReason.Rejected, "forward rejected: " + message);
             // a creator whose right is gone must not keep an audience connected through sessions opened before
             relay.closeForward(pf.qualifiedName(), EndReason.REJECTED, "creator not authorized: " + message);
+        } else if (verdict instanceof Verdict.Unavailable u) {
+            audit.record(pf, u.reason(), u.reason() == AuditReason.TargetUnavailable ? "target unavailable: " + message : message);
         }
-        return UpdateControl.patchStatus(pf).rescheduleAfter(remaining);
-    }
-
-    private UpdateControl<PortForward> fail(PortForward pf, String message, Instant now, Duration remaining) {
-        return fail(pf, AuditReason.TargetUnavailable, message, now, remaining);
-    }
-
-    private UpdateControl<PortForward> fail(PortForward pf, AuditReason reason, String message, Instant now, Duration remaining) {
-        PortForwardStatus status = pf.getStatus();
-        boolean news = isNews(status, Phase.Failed, message) && isNews(liveStatus(pf), Phase.Failed, message);
-        status.setPhase(Phase.Failed);
-        status.setMessage(message);
-        setCondition(pf, Conditions.READY, false, reason.name(), message, now);
-        setCondition(pf, Conditions.AGENT_CONNECTED, false, reason.name(), message, now);
-        if (news) {
-            audit.record(pf, reason, reason == AuditReason.TargetUnavailable ? "target unavailable: " + message : message);
-        }
-        Duration retry = remaining.compareTo(RETRY_UNAVAILABLE_TARGET) < 0 ? remaining : RETRY_UNAVAILABLE_TARGET;
-        return UpdateControl.patchStatus(pf).rescheduleAfter(retry);
     }
 
     private void expire(PortForward pf, Instant expiresAt) {
@@ -346,15 +314,6 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
         relay.forget(pf.qualifiedName(), pf.getMetadata().getUid());
         verifiedCreators.remove(pf.getMetadata().getUid());
         return DeleteControl.defaultDelete();
-    }
-
-    private static SessionStats sessions(ForwardActivity.Snapshot seen) {
-        SessionStats stats = new SessionStats();
-        stats.setActive(seen.active());
-        stats.setTotal(seen.total());
-        stats.setBytesIn(seen.bytesIn());
-        stats.setBytesOut(seen.bytesOut());
-        return stats;
     }
 
     private static boolean isPolicyCompliant(PortForwardStatus status) {
@@ -389,8 +348,4 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
         return policyCache == null ? policies() : policyCache.list().collect(Collectors.toSet());
     }
 
-    private void setCondition(PortForward pf, String type, boolean value, String reason, String message, Instant now) {
-        pf.getStatus().setConditions(Conditions.set(pf.getStatus().getConditions(), type, value, reason, message,
-                pf.getMetadata().getGeneration(), now));
-    }
 }

@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.api.model.EphemeralContainerBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.DisplayName;
@@ -17,20 +18,22 @@ import org.junit.jupiter.api.Test;
 class AgentLifecycleTest {
     private static final PortForward PF = forward("7f1a34e1-0000-4000-8000-000000000001");
     private static final String GEN0 = "porthole-agent-7f1a34e1";
+    private static final Instant NOW = Instant.parse("2026-12-02T10:00:00Z");
+    private static final Instant EXPIRES = NOW.plusSeconds(600);
 
     @Test
     @DisplayName("no agent of the forward in the pod: inject generation 0 (another forward's agent does not count)")
     void injectsFirstAgent() {
         Pod pod = pod(List.of("porthole-agent-0badc0de"), List.of(running("porthole-agent-0badc0de")));
 
-        assertThat(AgentLifecycle.plan(pod, PF)).isEqualTo(new AgentLifecycle.Inject(GEN0));
+        assertThat(AgentLifecycle.plan(pod, PF, EXPIRES, NOW)).isEqualTo(new AgentLifecycle.Inject(GEN0));
     }
 
     @Test
     @DisplayName("a running agent, or one the kubelet has not reported yet, is kept")
     void keepsRunningOrUnreported() {
-        assertThat(AgentLifecycle.plan(pod(List.of(GEN0), List.of(running(GEN0))), PF)).isEqualTo(new AgentLifecycle.Keep(GEN0));
-        assertThat(AgentLifecycle.plan(pod(List.of(GEN0), List.of()), PF)).isEqualTo(new AgentLifecycle.Keep(GEN0));
+        assertThat(AgentLifecycle.plan(pod(List.of(GEN0), List.of(running(GEN0))), PF, EXPIRES, NOW)).isEqualTo(new AgentLifecycle.Keep(GEN0));
+        assertThat(AgentLifecycle.plan(pod(List.of(GEN0), List.of()), PF, EXPIRES, NOW)).isEqualTo(new AgentLifecycle.Keep(GEN0));
     }
 
     @Test
@@ -38,7 +41,7 @@ class AgentLifecycleTest {
     void replacesEndedAgent() {
         Pod pod = pod(List.of(GEN0), List.of(terminated(GEN0, 137, "OOMKilled")));
 
-        AgentLifecycle.Plan plan = AgentLifecycle.plan(pod, PF);
+        AgentLifecycle.Plan plan = AgentLifecycle.plan(pod, PF, EXPIRES, NOW);
 
         assertThat(plan).isInstanceOfSatisfying(AgentLifecycle.Replace.class, r -> {
             assertThat(r.container()).isEqualTo(GEN0 + "-1");
@@ -54,7 +57,7 @@ class AgentLifecycleTest {
         Pod pod = pod(List.of(GEN0, GEN0 + "-1", GEN0 + "-2"),
                 List.of(terminated(GEN0, 1, "Error"), terminated(GEN0 + "-1", 1, "Error"), running(GEN0 + "-2")));
 
-        assertThat(AgentLifecycle.plan(pod, PF)).isEqualTo(new AgentLifecycle.Keep(GEN0 + "-2"));
+        assertThat(AgentLifecycle.plan(pod, PF, EXPIRES, NOW)).isEqualTo(new AgentLifecycle.Keep(GEN0 + "-2"));
     }
 
     @Test
@@ -67,10 +70,19 @@ class AgentLifecycleTest {
             statuses.add(terminated(GEN0 + "-" + g, 2, "Error"));
         }
 
-        AgentLifecycle.Plan plan = AgentLifecycle.plan(pod(names, statuses), PF);
+        AgentLifecycle.Plan plan = AgentLifecycle.plan(pod(names, statuses), PF, EXPIRES, NOW);
 
         assertThat(plan).isInstanceOfSatisfying(AgentLifecycle.GiveUp.class, g -> assertThat(g.why())
                 .isEqualTo("agent " + GEN0 + "-3 ended before its forward (exit code 2, Error); its 3 replacements are used up"));
+    }
+
+    @Test
+    @DisplayName("an agent that exited cleanly within seconds of the forward's expiry left at its deadline: it is kept, not replaced")
+    void cleanExitAtDeadlineIsNotReplaced() {
+        Pod pod = pod(List.of(GEN0), List.of(terminated(GEN0, 0, "Completed")));
+
+        assertThat(AgentLifecycle.plan(pod, PF, NOW.plusSeconds(3), NOW)).isEqualTo(new AgentLifecycle.Keep(GEN0));
+        assertThat(AgentLifecycle.plan(pod, PF, EXPIRES, NOW)).isInstanceOf(AgentLifecycle.Replace.class);
     }
 
     @Test
@@ -78,7 +90,7 @@ class AgentLifecycleTest {
     void ignoresForeignNames() {
         Pod pod = pod(List.of(GEN0 + "-x", "porthole-agent-7f1a34e10"), List.of());
 
-        assertThat(AgentLifecycle.plan(pod, PF)).isEqualTo(new AgentLifecycle.Inject(GEN0));
+        assertThat(AgentLifecycle.plan(pod, PF, EXPIRES, NOW)).isEqualTo(new AgentLifecycle.Inject(GEN0));
     }
 
     private static PortForward forward(String uid) {
