@@ -9,6 +9,7 @@ public enum AuditReason {
     AgentInjected("Normal"),
     AgentReplaced("Warning"),
     AgentFailed("Warning"),
+    AgentInjectionFailed("Warning"),
     AgentConnected("Normal"),
     AgentDisconnected("Warning"),
     AgentRejected("Warning"),

@@ -21,6 +21,7 @@ import dev.porthole.operator.time.Expiry;
 import dev.porthole.protocol.EndReason;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -169,13 +170,12 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
         Duration remaining = Duration.between(now, expiresAt);
 
         Verdict verdict = judge(pf, old, expiresAt, now);
+        if (verdict instanceof Verdict.Active active) {
+            verdict = provide(pf, old, active, expiresAt, context);
+        }
         PortForwardStatus next = StatusBuilder.build(old, verdict, activity.of(pf.qualifiedName()),
                 new RelayEndpoint(endpoints.clientAddress(), endpoints.caPem()), expiresAt, pf.getMetadata().getGeneration(), now);
         recordTransition(pf, old, next, verdict, expiresAt);
-        if (verdict instanceof Verdict.Active active) {
-            context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
-            inject(pf, active, expiresAt);
-        }
         pf.setStatus(next);
         log.debug("forward reconciled forward={} phase={} remaining={}", pf.qualifiedName(), next.getPhase(), remaining);
         if (verdict instanceof Verdict.Unavailable) {
@@ -240,6 +240,40 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
         return new Verdict.Active(target, agent, pf.getSpec().getRequestedBy().getUser());
     }
 
+    /**
+     * What an Active forward needs: its token Secret and its agent. An API refusal that retrying cannot cure (forbidden,
+     * refused by admission, the pod gone) turns it into an Unavailable verdict saying so; anything else is thrown for
+     * the SDK's retry. Acceptance is recorded first, so the records read Accepted, then AgentInjected.
+     */
+    private Verdict provide(PortForward pf, PortForwardStatus old, Verdict.Active active, Instant expiresAt,
+                            Context<PortForward> context) {
+        recordAcceptance(pf, old, expiresAt);
+        try {
+            context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
+            inject(pf, active, expiresAt);
+            return active;
+        } catch (KubernetesClientException e) {
+            String what = "adding the agent to pod " + active.target().podName();
+            return ApiRefusal.explain(e, what).<Verdict>map(m -> new Verdict.Unavailable(AuditReason.AgentInjectionFailed, m, true))
+                    .orElseThrow(() -> e);
+        } catch (RuntimeException e) {
+            // the SDK wraps a dependent's failure: unwrap it once to see the API server's answer
+            if (e.getCause() instanceof KubernetesClientException k) {
+                return ApiRefusal.explain(k, "creating the agent token Secret for " + pf.qualifiedName())
+                        .<Verdict>map(m -> new Verdict.Unavailable(AuditReason.AgentInjectionFailed, m, true))
+                        .orElseThrow(() -> e);
+            }
+            throw e;
+        }
+    }
+
+    private void recordAcceptance(PortForward pf, PortForwardStatus old, Instant expiresAt) {
+        if (!isPolicyCompliant(old) && !isPolicyCompliant(liveStatus(pf))) {
+            audit.record(pf, AuditReason.Accepted, "forward accepted until " + expiresAt,
+                    Map.of("expiresAt", expiresAt.toString(), "bindScope", pf.getSpec().effectiveBindScope().name()));
+        }
+    }
+
     /** Injects the agent the plan asks for (never twice: the injector decides on the live pod) and records it. */
     private void inject(PortForward pf, Verdict.Active active, Instant expiresAt) {
         AgentLifecycle.Plan agent = active.agent();
@@ -265,11 +299,7 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
     private void recordTransition(PortForward pf, PortForwardStatus old, PortForwardStatus next, Verdict verdict,
                                   Instant expiresAt) {
         if (verdict instanceof Verdict.Active) {
-            if (!isPolicyCompliant(old) && !isPolicyCompliant(liveStatus(pf))) {
-                audit.record(pf, AuditReason.Accepted, "forward accepted until " + expiresAt,
-                        Map.of("expiresAt", expiresAt.toString(), "bindScope", pf.getSpec().effectiveBindScope().name()));
-            }
-            return;
+            return; // its acceptance is recorded before its agent is provided
         }
         if (!isNews(old, next.getPhase(), next.getMessage()) || !isNews(liveStatus(pf), next.getPhase(), next.getMessage())) {
             return;
