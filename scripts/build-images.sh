@@ -69,12 +69,13 @@ AGENT_JAR="$ROOT/tunnel-sidecar/target/porthole-agent.jar"
 OPERATOR_JAR="$ROOT/operator/target/porthole-operator.jar"
 # The modules: `jdeps --print-module-deps --ignore-missing-deps` of each jar, then trimmed or extended by what the
 # process needs at run time, tried end to end (agent image, read-only, through a relay; see packaging/README.md):
-# - agent: jdeps says java.base,java.naming,java.sql,jdk.jfr,jdk.unsupported. Left out: java.sql (only Bouncy
-#   Castle's LDAP helpers use it) and jdk.jfr (Netty 4.2 turns its JFR events off when jdk.jfr is absent). Added:
+# - agent (no certificate authority, so no Bouncy Castle, since the PKI moved to its own module): jdeps said
+#   java.base,java.naming,java.sql,jdk.jfr,jdk.unsupported with Bouncy Castle in the jar. Left out: java.sql (only
+#   Bouncy Castle's LDAP helpers used it) and jdk.jfr (Netty 4.2 turns its JFR events off when jdk.jfr is absent). Added:
 #   java.xml (logback reads logback.xml with it; java.sql brought it in) and jdk.crypto.ec (the JDK's ECDSA: without
 #   it the relay's EC certificate fails with "SHA256withECDSA Signature not available"). Kept: jdk.unsupported
 #   (sun.misc.Unsafe, Netty's fast direct buffers), java.naming (Netty's trust-manager error messages parse
-#   names with javax.naming.ldap; it brings java.logging, which Bouncy Castle's PEM reader needs).
+#   names with javax.naming.ldap; it brings java.logging).
 # - operator: jdeps' list plus jdk.crypto.ec (EC certificates: the relay's, the API server's) and java.management;
 #   java.desktop is there only for java.beans (Jackson, SnakeYAML), so its native AWT and sound libraries are left
 #   out (they would need X11, freetype, ALSA, ...).

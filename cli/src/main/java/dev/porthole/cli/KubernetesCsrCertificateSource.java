@@ -1,6 +1,7 @@
 package dev.porthole.cli;
 
-import dev.porthole.protocol.pki.CertificateAuthority;
+import dev.porthole.pki.CertificationRequests;
+import dev.porthole.pki.CertificateAuthority;
 import dev.porthole.protocol.pki.KeyMaterial;
 import dev.porthole.protocol.pki.Pem;
 import io.fabric8.kubernetes.api.model.certificates.v1.CertificateSigningRequest;
@@ -46,7 +47,7 @@ public final class KubernetesCsrCertificateSource implements CertificateSource {
     @Override
     public KeyMaterial clientKey(String forward) {
         KeyPair keys = CertificateAuthority.generateKeyPair();
-        String request = Pem.write(CertificateAuthority.createCertificationRequest(keys, "porthole-client"));
+        String request = CertificationRequests.write(CertificateAuthority.createCertificationRequest(keys, "porthole-client"));
         CertificateSigningRequest created;
         try {
             created = client.certificates().v1().certificateSigningRequests().resource(new CertificateSigningRequestBuilder()

@@ -2,7 +2,7 @@ package dev.porthole.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.porthole.protocol.pki.CertificateAuthority;
+import dev.porthole.pki.CertificateAuthority;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,7 +1,7 @@
 package dev.porthole.cli;
 
 import dev.porthole.protocol.BindScope;
-import dev.porthole.protocol.pki.CertificateAuthority;
+import dev.porthole.pki.CertificateAuthority;
 import dev.porthole.protocol.pki.ClientIdentity;
 import dev.porthole.protocol.pki.KeyMaterial;
 import dev.porthole.relay.AgentListener;

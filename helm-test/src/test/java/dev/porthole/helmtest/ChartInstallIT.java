@@ -1,5 +1,6 @@
 package dev.porthole.helmtest;
 
+import dev.porthole.pki.CertificationRequests;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -24,7 +25,7 @@ import dev.porthole.operator.PortholeOperator;
 import dev.porthole.operator.RelayControl;
 import dev.porthole.operator.metrics.HealthServer;
 import dev.porthole.operator.metrics.PortholeMetrics;
-import dev.porthole.protocol.pki.CertificateAuthority;
+import dev.porthole.pki.CertificateAuthority;
 import dev.porthole.protocol.pki.Pem;
 import dev.porthole.testcluster.Identity;
 import dev.porthole.testcluster.Kubelet;
@@ -509,7 +510,7 @@ class ChartInstallIT {
     }
 
     private static CertificateSigningRequest csr(String user, String forward) {
-        String pem = Pem.write(CertificateAuthority.createCertificationRequest(CertificateAuthority.generateKeyPair(), user));
+        String pem = CertificationRequests.write(CertificateAuthority.createCertificationRequest(CertificateAuthority.generateKeyPair(), user));
         return new CertificateSigningRequestBuilder()
                 .withNewMetadata().withGenerateName(user + "-").addToAnnotations("porthole.dev/forward", forward).endMetadata()
                 .withNewSpec().withSignerName("porthole.dev/client").withUsages("client auth").withExpirationSeconds(600)

@@ -9,7 +9,7 @@ import dev.porthole.operator.metrics.PortholeMetrics;
 import dev.porthole.operator.authz.DefaultExclusions;
 import dev.porthole.operator.reconcile.PortForwardReconciler;
 import dev.porthole.operator.relay.RelayBridge;
-import dev.porthole.protocol.pki.CertificateAuthority;
+import dev.porthole.pki.CertificateAuthority;
 import dev.porthole.protocol.pki.KeyMaterial;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;

@@ -1,5 +1,6 @@
 package dev.porthole.operator;
 
+import dev.porthole.pki.CertificationRequests;
 import static dev.porthole.operator.support.Forwards.eventReasons;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -24,7 +25,7 @@ import dev.porthole.operator.support.Policies;
 import dev.porthole.operator.support.PodAgent;
 import dev.porthole.operator.support.RunningOperator;
 import dev.porthole.protocol.EndReason;
-import dev.porthole.protocol.pki.CertificateAuthority;
+import dev.porthole.pki.CertificateAuthority;
 import dev.porthole.protocol.pki.ClientIdentity;
 import dev.porthole.protocol.pki.KeyMaterial;
 import dev.porthole.protocol.pki.Pem;
@@ -474,7 +475,7 @@ class IdentityIT {
         // given
         KubernetesClient alice = cluster.clientFor(Identity.ALICE);
         KeyPair keys = CertificateAuthority.generateKeyPair();
-        String pem = dev.porthole.protocol.pki.Pem.write(CertificateAuthority.createCertificationRequest(keys, "alice"));
+        String pem = CertificationRequests.write(CertificateAuthority.createCertificationRequest(keys, "alice"));
         CertificateSigningRequest csr = alice.certificates().v1().certificateSigningRequests().resource(new CertificateSigningRequestBuilder()
                 .withNewMetadata().withGenerateName("self-approve-").addToAnnotations("porthole.dev/forward", ns.name() + "/nothing").endMetadata()
                 .withNewSpec().withSignerName("porthole.dev/client").withUsages("client auth").withExpirationSeconds(600)
@@ -539,7 +540,7 @@ class IdentityIT {
     /** Creates a CSR for {@code forward} as {@code id} with exactly these usages, and returns it once answered. */
     private CertificateSigningRequest requestAs(Identity id, String forward, PKCS10CertificationRequest request,
                                                 String... usages) {
-        String pem = Pem.write(request);
+        String pem = CertificationRequests.write(request);
         CertificateSigningRequest csr = cluster.clientFor(id).certificates().v1().certificateSigningRequests()
                 .resource(new CertificateSigningRequestBuilder()
                         .withNewMetadata().withGenerateName("shape-").addToAnnotations("porthole.dev/forward", forward).endMetadata()

@@ -1,6 +1,7 @@
 package dev.porthole.relay;
 
-import dev.porthole.protocol.pki.CertificateAuthority;
+import dev.porthole.pki.CertificateAuthority;
+import dev.porthole.pki.PemKeys;
 import dev.porthole.protocol.pki.ClientIdentity;
 import dev.porthole.protocol.pki.KeyMaterial;
 import dev.porthole.protocol.pki.Pem;
@@ -64,7 +65,7 @@ public final class RelayMain {
                 .bindAddress(p.getProperty("bind.address", "127.0.0.1"))
                 .agentPort(Integer.parseInt(p.getProperty("agent.port", "7443")))
                 .clientPort(Integer.parseInt(p.getProperty("client.port", "7444")))
-                .serverKey(KeyMaterial.fromFiles(dir.resolve(p.getProperty("tls.cert", "relay.pem")),
+                .serverKey(PemKeys.fromFiles(dir.resolve(p.getProperty("tls.cert", "relay.pem")),
                         dir.resolve(p.getProperty("tls.key", "relay-key.pem"))))
                 .clientCa(Pem.readCertificate(Pem.readFile(dir.resolve(p.getProperty("client.ca", "ca.pem")))))
                 .agentAuthenticator(forwards)

@@ -3,7 +3,7 @@ package dev.porthole.relay;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.porthole.protocol.EndReason;
-import dev.porthole.protocol.pki.CertificateAuthority;
+import dev.porthole.pki.CertificateAuthority;
 import dev.porthole.protocol.pki.ClientIdentity;
 import java.security.cert.X509Certificate;
 import java.time.Duration;

@@ -3,7 +3,7 @@ package dev.porthole.sidecar;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.porthole.protocol.pki.CertificateAuthority;
+import dev.porthole.pki.CertificateAuthority;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;

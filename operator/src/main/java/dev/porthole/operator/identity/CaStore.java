@@ -1,6 +1,6 @@
 package dev.porthole.operator.identity;
 
-import dev.porthole.protocol.pki.CertificateAuthority;
+import dev.porthole.pki.CertificateAuthority;
 import dev.porthole.protocol.pki.KeyMaterial;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;

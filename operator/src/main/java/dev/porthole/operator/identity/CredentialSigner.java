@@ -1,11 +1,12 @@
 package dev.porthole.operator.identity;
 
+import dev.porthole.pki.CertificationRequests;
 import dev.porthole.api.v1alpha1.PortForward;
 import dev.porthole.operator.audit.AuditReason;
 import dev.porthole.operator.audit.AuditRecorder;
 import dev.porthole.operator.metrics.OperatorMetrics;
 import dev.porthole.operator.relay.ForwardLookup;
-import dev.porthole.protocol.pki.CertificateAuthority;
+import dev.porthole.pki.CertificateAuthority;
 import dev.porthole.protocol.pki.ClientIdentity;
 import dev.porthole.protocol.pki.IdentityNames;
 import dev.porthole.protocol.pki.Pem;
@@ -105,7 +106,7 @@ public class CredentialSigner implements Reconciler<CertificateSigningRequest> {
         }
         PKCS10CertificationRequest request;
         try {
-            request = Pem.readCertificationRequest(new String(Base64.getDecoder().decode(csr.getSpec().getRequest()),
+            request = CertificationRequests.read(new String(Base64.getDecoder().decode(csr.getSpec().getRequest()),
                     StandardCharsets.UTF_8));
         } catch (RuntimeException e) {
             deny(name, "InvalidRequest", "the request is not a PEM certificate request: " + e.getMessage(), forward,

@@ -4,7 +4,7 @@ import dev.porthole.operator.RelayControl;
 import dev.porthole.operator.audit.AuditRecorder;
 import dev.porthole.operator.metrics.OperatorMetrics;
 import dev.porthole.protocol.EndReason;
-import dev.porthole.protocol.pki.CertificateAuthority;
+import dev.porthole.pki.CertificateAuthority;
 import dev.porthole.protocol.pki.KeyMaterial;
 import dev.porthole.relay.RelayServer;
 import io.fabric8.kubernetes.client.KubernetesClient;

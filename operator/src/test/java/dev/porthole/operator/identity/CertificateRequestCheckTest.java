@@ -2,7 +2,7 @@ package dev.porthole.operator.identity;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.porthole.protocol.pki.CertificateAuthority;
+import dev.porthole.pki.CertificateAuthority;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.spec.ECGenParameterSpec;

@@ -1,45 +1,52 @@
 package dev.porthole.protocol.pki;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.StringReader;
-import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
 import java.security.PrivateKey;
+import java.security.cert.Certificate;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
+import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
-import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
-import org.bouncycastle.cert.X509CertificateHolder;
-import org.bouncycastle.openssl.PEMKeyPair;
-import org.bouncycastle.openssl.PEMParser;
-import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
-import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
-import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
-import org.bouncycastle.pkcs.PKCS10CertificationRequest;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
-/** Reading and writing PEM: certificates, private keys (PKCS#8 or SEC1), certification requests. */
+/**
+ * Reading and writing PEM with the JDK alone: certificates, PKCS#8 private keys ({@code PRIVATE KEY}) and any DER
+ * block by its label. (SEC1 keys and certification requests need more than the JDK: see porthole-pki.)
+ */
 public final class Pem {
+    private static final Pattern BLOCK = Pattern.compile(
+            "-----BEGIN ([A-Z0-9 ]+)-----\\s*([A-Za-z0-9+/=\\s]+?)\\s*-----END \\1-----");
 
     private Pem() {
     }
 
+    /** PEM of certificates and PKCS#8 private keys, in the order given. */
     public static String write(Object... objects) {
-        StringWriter out = new StringWriter();
-        try (JcaPEMWriter writer = new JcaPEMWriter(out)) {
-            for (Object object : objects) {
-                if (object instanceof PrivateKey key) {
-                    writer.writeObject(new JcaPKCS8Generator(key, null));
-                } else {
-                    writer.writeObject(object);
+        StringBuilder out = new StringBuilder();
+        for (Object object : objects) {
+            if (object instanceof X509Certificate certificate) {
+                try {
+                    out.append(block("CERTIFICATE", certificate.getEncoded()));
+                } catch (CertificateException e) {
+                    throw new IllegalArgumentException("unencodable certificate: " + e.getMessage(), e);
                 }
+            } else if (object instanceof PrivateKey key && "PKCS#8".equals(key.getFormat())) {
+                out.append(block("PRIVATE KEY", key.getEncoded()));
+            } else {
+                throw new IllegalArgumentException("cannot write " + (object == null ? "null" : object.getClass().getName())
+                        + " as PEM");
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
         return out.toString();
     }
@@ -48,16 +55,32 @@ public final class Pem {
         return write(certificates.toArray());
     }
 
-    public static List<X509Certificate> readCertificates(String pem) {
-        List<X509Certificate> certificates = new ArrayList<>();
-        try {
-            for (Object object : readAll(pem)) {
-                if (object instanceof X509CertificateHolder holder) {
-                    certificates.add(toCertificate(holder.getEncoded()));
+    /** One PEM block: {@code label} (e.g. CERTIFICATE REQUEST) around {@code der}, 64 characters a line. */
+    public static String block(String label, byte[] der) {
+        return "-----BEGIN " + label + "-----\n" + Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
+                + "\n-----END " + label + "-----\n";
+    }
+
+    /** The DER contents of every block labelled {@code label}, in order. */
+    public static List<byte[]> blocks(String pem, String label) {
+        List<byte[]> out = new ArrayList<>();
+        Matcher m = BLOCK.matcher(pem);
+        while (m.find()) {
+            if (m.group(1).equals(label)) {
+                try {
+                    out.add(Base64.getMimeDecoder().decode(m.group(2)));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("unreadable PEM block " + label + ": " + e.getMessage(), e);
                 }
             }
-        } catch (IOException e) {
-            throw new IllegalArgumentException("unreadable certificate: " + e.getMessage(), e);
+        }
+        return out;
+    }
+
+    public static List<X509Certificate> readCertificates(String pem) {
+        List<X509Certificate> certificates = new ArrayList<>();
+        for (byte[] der : blocks(pem, "CERTIFICATE")) {
+            certificates.add(toCertificate(der));
         }
         if (certificates.isEmpty()) {
             throw new IllegalArgumentException("no certificate in PEM input");
@@ -69,30 +92,21 @@ public final class Pem {
         return readCertificates(pem).get(0);
     }
 
+    /** A PKCS#8 private key (EC or RSA). */
     public static PrivateKey readPrivateKey(String pem) {
-        JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
-        try {
-            for (Object object : readAll(pem)) {
-                if (object instanceof PEMKeyPair pair) {
-                    return converter.getPrivateKey(pair.getPrivateKeyInfo());
-                }
-                if (object instanceof PrivateKeyInfo info) {
-                    return converter.getPrivateKey(info);
-                }
-            }
-        } catch (IOException e) {
-            throw new IllegalArgumentException("unreadable private key: " + e.getMessage(), e);
+        List<byte[]> keys = blocks(pem, "PRIVATE KEY");
+        if (keys.isEmpty()) {
+            throw new IllegalArgumentException(blocks(pem, "EC PRIVATE KEY").isEmpty() ? "no private key in PEM input"
+                    : "an EC PRIVATE KEY (SEC1) block: convert it with 'openssl pkcs8 -topk8 -nocrypt' to PKCS#8");
         }
-        throw new IllegalArgumentException("no private key in PEM input");
-    }
-
-    public static PKCS10CertificationRequest readCertificationRequest(String pem) {
-        for (Object object : readAll(pem)) {
-            if (object instanceof PKCS10CertificationRequest request) {
-                return request;
+        for (String algorithm : List.of("EC", "RSA")) {
+            try {
+                return KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(keys.get(0)));
+            } catch (GeneralSecurityException e) {
+                // not this algorithm: try the next
             }
         }
-        throw new IllegalArgumentException("no certificate request in PEM input");
+        throw new IllegalArgumentException("unreadable private key: neither an EC nor an RSA PKCS#8 key");
     }
 
     public static String readFile(Path path) {
@@ -103,25 +117,12 @@ public final class Pem {
         }
     }
 
-    static X509Certificate toCertificate(byte[] der) {
+    public static X509Certificate toCertificate(byte[] der) {
         try {
-            return (X509Certificate) CertificateFactory.getInstance("X.509")
-                    .generateCertificate(new java.io.ByteArrayInputStream(der));
+            Certificate c = CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(der));
+            return (X509Certificate) c;
         } catch (CertificateException e) {
             throw new IllegalArgumentException("invalid certificate: " + e.getMessage(), e);
         }
-    }
-
-    private static List<Object> readAll(String pem) {
-        List<Object> objects = new ArrayList<>();
-        try (PEMParser parser = new PEMParser(new StringReader(pem))) {
-            Object object;
-            while ((object = parser.readObject()) != null) {
-                objects.add(object);
-            }
-        } catch (IOException e) {
-            throw new IllegalArgumentException("unreadable PEM: " + e.getMessage(), e);
-        }
-        return objects;
     }
 }

@@ -1,5 +1,6 @@
 package dev.porthole.protocol.pki;
 
+import dev.porthole.pki.CertificateAuthority;
 import java.math.BigInteger;
 import java.security.cert.X509Certificate;
 import java.time.Duration;

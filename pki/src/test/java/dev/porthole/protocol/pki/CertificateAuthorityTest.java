@@ -1,5 +1,7 @@
 package dev.porthole.protocol.pki;
 
+import dev.porthole.pki.CertificationRequests;
+import dev.porthole.pki.CertificateAuthority;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -23,7 +25,7 @@ class CertificateAuthorityTest {
     void clientCertificateFromCsr() throws Exception {
         // given
         KeyPair keys = CertificateAuthority.generateKeyPair();
-        String csrPem = Pem.write(CertificateAuthority.createCertificationRequest(keys, "mallory"));
+        String csrPem = CertificationRequests.write(CertificateAuthority.createCertificationRequest(keys, "mallory"));
         Instant notAfter = Instant.now().plus(Duration.ofMinutes(30)).truncatedTo(ChronoUnit.SECONDS);
         ClientIdentity identity = new ClientIdentity("alice@example.com", List.of("sre-oncall", "dba"),
                 "shop/orders-db", UID, notAfter);

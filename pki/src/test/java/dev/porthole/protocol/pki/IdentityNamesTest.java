@@ -1,5 +1,6 @@
 package dev.porthole.protocol.pki;
 
+import dev.porthole.pki.CertificateAuthority;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;

@@ -1,4 +1,9 @@
-package dev.porthole.protocol.pki;
+package dev.porthole.pki;
+
+import dev.porthole.protocol.pki.ClientIdentity;
+import dev.porthole.protocol.pki.IdentityUri;
+import dev.porthole.protocol.pki.KeyMaterial;
+import dev.porthole.protocol.pki.Pem;
 
 import java.math.BigInteger;
 import java.security.GeneralSecurityException;
@@ -170,7 +175,7 @@ public final class CertificateAuthority {
 
     /** {@link #issueClientCertificate(PKCS10CertificationRequest, ClientIdentity)} for a PEM request. */
     public X509Certificate issueClientCertificate(String certificationRequestPem, ClientIdentity identity) {
-        return issueClientCertificate(Pem.readCertificationRequest(certificationRequestPem), identity);
+        return issueClientCertificate(CertificationRequests.read(certificationRequestPem), identity);
     }
 
     /** A fresh EC P-256 key pair. */
