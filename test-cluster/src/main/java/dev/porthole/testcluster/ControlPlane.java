@@ -115,6 +115,7 @@ final class ControlPlane implements AutoCloseable {
             if (shape.auditLog()) {
                 Path policy = workDir.resolve("audit-policy.yaml");
                 Files.writeString(policy, AUDIT_POLICY);
+                Files.deleteIfExists(workDir.resolve(AUDIT_LOG)); // the API server appends: a reused work dir starts afresh
                 flags.addAll(List.of("--audit-policy-file=" + policy, "--audit-log-path=" + workDir.resolve(AUDIT_LOG),
                         "--audit-log-format=json", "--audit-log-maxbackup=0", "--audit-log-mode=blocking"));
             }
