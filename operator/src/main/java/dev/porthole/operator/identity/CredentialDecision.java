@@ -3,7 +3,6 @@ package dev.porthole.operator.identity;
 import dev.porthole.api.v1alpha1.PortForward;
 import dev.porthole.operator.access.ForwardFacts;
 import dev.porthole.relay.ForwardAccess;
-import dev.porthole.operator.time.Expiry;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -23,13 +22,13 @@ public record CredentialDecision(boolean approved, String reason, Instant notAft
             return deny("forward " + forwardName + " does not exist");
         }
         PortForward pf = forward.get();
-        Instant expiresAt = Expiry.of(pf);
-        Optional<String> refusal = ForwardAccess.refusal(forwardName, ForwardFacts.of(pf),
+        ForwardAccess.Forward facts = ForwardFacts.of(pf);
+        Optional<String> refusal = ForwardAccess.refusal(forwardName, facts,
                 ForwardAccess.Requester.beforeCertificate(username, groups), now);
         if (refusal.isPresent()) {
             return deny(refusal.get());
         }
-        Instant notAfter = expiresAt;
+        Instant notAfter = facts.expiresAt();
         if (requestedSeconds != null && now.plusSeconds(requestedSeconds).isBefore(notAfter)) {
             notAfter = now.plusSeconds(requestedSeconds);
         }

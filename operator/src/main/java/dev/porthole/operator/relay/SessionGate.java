@@ -3,7 +3,6 @@ package dev.porthole.operator.relay;
 import dev.porthole.api.v1alpha1.PortForward;
 import dev.porthole.operator.access.ForwardFacts;
 import dev.porthole.operator.policy.EffectivePolicy;
-import dev.porthole.operator.time.Expiry;
 import dev.porthole.protocol.BindScope;
 import dev.porthole.protocol.pki.ClientIdentity;
 import dev.porthole.relay.Decision;
@@ -11,7 +10,6 @@ import dev.porthole.relay.ForwardAccess;
 import dev.porthole.relay.SessionAuthorizer;
 import java.net.InetSocketAddress;
 import java.time.Clock;
-import java.time.Instant;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -43,8 +41,8 @@ public final class SessionGate implements SessionAuthorizer {
             return Decision.deny("forward " + forward + " does not exist (revoked or expired)");
         }
         PortForward pf = found.get();
-        Instant expiresAt = Expiry.of(pf);
-        Optional<String> refusal = ForwardAccess.refusal(forward, ForwardFacts.of(pf),
+        ForwardAccess.Forward facts = ForwardFacts.of(pf);
+        Optional<String> refusal = ForwardAccess.refusal(forward, facts,
                 ForwardAccess.Requester.withCertificate(identity.username(), identity.groups(), identity.forwardUid()),
                 clock.instant());
         if (refusal.isPresent()) {
@@ -61,6 +59,6 @@ public final class SessionGate implements SessionAuthorizer {
             return Decision.deny("forward " + forward + " already has its maximum of " + max + " sessions");
         }
         // The count above refuses early; the relay enforces the limit atomically when it adds the session.
-        return Decision.allow(BindScope.parse(pf.getSpec().effectiveBindScope().name()), expiresAt, max);
+        return Decision.allow(BindScope.parse(pf.getSpec().effectiveBindScope().name()), facts.expiresAt(), max);
     }
 }
