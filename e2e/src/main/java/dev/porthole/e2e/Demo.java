@@ -4,6 +4,7 @@ import dev.porthole.api.v1alpha1.Phase;
 import dev.porthole.api.v1alpha1.PortForward;
 import dev.porthole.e2e.system.HostClients;
 import dev.porthole.e2e.system.LocalPorthole;
+import dev.porthole.testcluster.FreePorts;
 import dev.porthole.testcluster.Identity;
 import dev.porthole.testcluster.NodePods;
 import dev.porthole.testcluster.RealNode;
@@ -83,7 +84,7 @@ public final class Demo {
                 });
                 System.out.print(indent(cluster.kubectl(Identity.ALICE, "get", "pf", "-n", "shop").stdout()));
 
-                int local = LocalPorthole.freePort();
+                int local = FreePorts.next();
                 say("alice: kubectl porthole connect shop/orders-db-debug --local-port %d", local);
                 ManagedProcess cli = sys.connect(Identity.ALICE, "shop/orders-db-debug", local);
                 System.out.print(indent(cli.awaitOutput(out -> out.contains("Forwarding"), Duration.ofSeconds(60))));

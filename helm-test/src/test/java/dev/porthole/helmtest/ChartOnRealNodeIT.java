@@ -8,6 +8,7 @@ import dev.porthole.cli.ConnectCommand;
 import dev.porthole.helmtest.support.Chart;
 import dev.porthole.helmtest.support.PortholeCli;
 import dev.porthole.sidecar.AgentJvm;
+import dev.porthole.testcluster.FreePorts;
 import dev.porthole.testcluster.CreatorAdmission;
 import dev.porthole.testcluster.Creators;
 import dev.porthole.testcluster.Identity;
@@ -137,7 +138,7 @@ class ChartOnRealNodeIT {
         assertThat(pf.getStatus().getRelay().getAddress()).as("users are told the chart's external address")
                 .isEqualTo(RealNode.NODE_ADDRESS + ":7444");
 
-        int local = PortholeCli.freePort();
+        int local = FreePorts.next();
         String relay = RealNode.NODE_ADDRESS + ":" + relayNodePort();
         try (ManagedProcess cli = PortholeCli.connect(cluster, Identity.ALICE, ns + "/orders-db-debug", local, relay, logs)) {
             // the image's initdb makes only the postgres database

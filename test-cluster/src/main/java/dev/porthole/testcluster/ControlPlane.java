@@ -6,7 +6,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -84,8 +83,8 @@ final class ControlPlane implements AutoCloseable {
             ClusterPki.Pair admin = pki.client("admin", ADMIN_USER, List.of("system:masters"));
             ClusterPki.Pair saKey = pki.serviceAccountKey();
 
-            int etcdClientPort = freePort();
-            int etcdPeerPort = freePort();
+            int etcdClientPort = FreePorts.next();
+            int etcdPeerPort = FreePorts.next();
             Path etcdData = workDir.resolve("etcd-data");
             deleteRecursively(etcdData);
             ComponentProcess etcd = ComponentProcess.start("etcd", List.of(binaries.binDir().resolve("etcd").toString(),
@@ -95,11 +94,11 @@ final class ControlPlane implements AutoCloseable {
                     "--listen-peer-urls=http://127.0.0.1:" + etcdPeerPort,
                     "--initial-advertise-peer-urls=http://127.0.0.1:" + etcdPeerPort,
                     "--initial-cluster=porthole-local=http://127.0.0.1:" + etcdPeerPort,
-                    "--listen-metrics-urls=http://127.0.0.1:" + freePort(),
+                    "--listen-metrics-urls=http://127.0.0.1:" + FreePorts.next(),
                     // test data: losing it on a power cut costs nothing, and fsync dominates a small cluster's latency
                     "--unsafe-no-fsync", "--log-level=warn"), workDir.resolve("etcd.log"), null);
 
-            int port = freePort();
+            int port = FreePorts.next();
             List<String> flags = new ArrayList<>(List.of(binaries.binDir().resolve("kube-apiserver").toString(),
                     "--bind-address=" + shape.bindAddress(), "--secure-port=" + port,
                     "--etcd-servers=http://127.0.0.1:" + etcdClientPort,
@@ -240,12 +239,6 @@ final class ControlPlane implements AutoCloseable {
 
     String url() {
         return adminConfig.getMasterUrl().replaceAll("/$", "");
-    }
-
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
     }
 
     static void deleteRecursively(Path dir) throws IOException {

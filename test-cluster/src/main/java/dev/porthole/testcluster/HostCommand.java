@@ -8,14 +8,22 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** A short command the node's setup runs (ip, mount, ctr, ...): its output, and a clear error when it fails. */
-final class HostCommand {
+/**
+ * A short command run on this machine (the node's ip, mount, ctr; a test's psql or curl): its output, and a clear
+ * error when it fails or outlives its timeout.
+ */
+public final class HostCommand {
     private HostCommand() {
     }
 
     /** Runs {@code cmd}; throws with its output unless it exits 0. */
     static String run(String... cmd) {
-        Result r = tryRun(cmd);
+        return run(Duration.ofSeconds(120), cmd);
+    }
+
+    /** Runs {@code cmd} for at most {@code timeout}; throws with its output unless it exits 0. */
+    public static String run(Duration timeout, String... cmd) {
+        Result r = tryRun(timeout, cmd);
         if (r.exitCode() != 0) {
             throw new IllegalStateException("`" + String.join(" ", cmd) + "` exited with " + r.exitCode() + ": " + r.output().strip());
         }

@@ -69,7 +69,7 @@ public final class RealNode implements AutoCloseable {
             processes.add(ComponentProcess.start("kube-scheduler", List.of(binaries.binary("kube-scheduler").toString(),
                     "--kubeconfig=" + schedulerKubeconfig, "--authentication-kubeconfig=" + schedulerKubeconfig,
                     "--authorization-kubeconfig=" + schedulerKubeconfig, "--leader-elect=false",
-                    "--bind-address=127.0.0.1", "--secure-port=" + ControlPlane.freePort(), "-v=1"),
+                    "--bind-address=127.0.0.1", "--secure-port=" + FreePorts.next(), "-v=1"),
                     controlPlane.workDirFile("kube-scheduler.log"), null));
 
             ClusterPki.Pair serving = pki.serving(NAME, List.of(NAME), List.of(NodeHost.NODE_ADDRESS));

@@ -1,6 +1,5 @@
 package dev.porthole.testcluster;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
@@ -26,22 +25,11 @@ public class TestClusterExtension implements BeforeEachCallback, AfterEachCallba
         String key = realNode ? "real-node" : "loopback";
         return context.getRoot().getStore(STORE)
                 .getOrComputeIfAbsent(key, k -> new ClusterResource(realNode
-                        ? TestCluster.startWithNode(Path.of("target", "local-cluster-node"), checkoutRoot())
+                        ? TestCluster.startWithNode(Path.of("target", "local-cluster-node"), Checkout.root())
                         : TestCluster.start(Path.of("target", "local-cluster"))), ClusterResource.class)
                 .cluster();
     }
 
-    /** The Porthole checkout a module's tests run in (its images are built from there). */
-    static Path checkoutRoot() {
-        Path p = Path.of("").toAbsolutePath();
-        while (p != null && !Files.exists(p.resolve("scripts/build-images.sh"))) {
-            p = p.getParent();
-        }
-        if (p == null) {
-            throw new IllegalStateException("no Porthole checkout (scripts/build-images.sh) above " + Path.of("").toAbsolutePath());
-        }
-        return p;
-    }
 
     @Override
     public void beforeEach(ExtensionContext context) {

@@ -1,15 +1,13 @@
 package dev.porthole.e2e.system;
 
+import dev.porthole.testcluster.HostCommand;
 import dev.porthole.testcluster.ManagedProcess;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The clients a user runs on their own machine against a forward's local end: Debian's psql, redis-cli and
@@ -45,28 +43,7 @@ public final class HostClients {
 
     /** Runs a short command to completion; fails with its output when it fails. */
     public static String run(List<String> command, Duration timeout) {
-        try {
-            Path out = Files.createTempFile("porthole-cmd", ".out");
-            try {
-                Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
-                if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                    p.destroyForcibly();
-                    throw new IllegalStateException("timed out after " + timeout + ": " + command);
-                }
-                String text = Files.readString(out);
-                if (p.exitValue() != 0) {
-                    throw new IllegalStateException("failed (" + p.exitValue() + "): " + command + "\n" + text);
-                }
-                return text;
-            } finally {
-                Files.deleteIfExists(out);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return HostCommand.run(timeout, command.toArray(String[]::new));
     }
 
     private static String require(String binary) {

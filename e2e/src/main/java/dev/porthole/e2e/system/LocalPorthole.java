@@ -2,6 +2,7 @@ package dev.porthole.e2e.system;
 
 import dev.porthole.operator.OperatorIdentity;
 import dev.porthole.operator.OperatorSettings;
+import dev.porthole.testcluster.FreePorts;
 import dev.porthole.testcluster.Identity;
 import dev.porthole.testcluster.ManagedProcess;
 import dev.porthole.testcluster.RealNode;
@@ -12,7 +13,6 @@ import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -52,8 +52,8 @@ public final class LocalPorthole implements AutoCloseable {
         this.cluster = cluster;
         this.ownsCluster = ownsCluster;
         this.operatorKubeconfig = operatorKubeconfig;
-        this.agentPort = freePort();
-        this.clientPort = freePort();
+        this.agentPort = FreePorts.next();
+        this.clientPort = FreePorts.next();
     }
 
     private static final String ON_CALL_PORT_FORWARD = "porthole-e2e-oncall-port-forward";
@@ -214,13 +214,6 @@ public final class LocalPorthole implements AutoCloseable {
         return root;
     }
 
-    public static int freePort() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 
     private static void writeTokenKubeconfig(Path file, String server, String caFile, String token) {
         String yaml = "apiVersion: v1\nkind: Config\nclusters:\n- name: local\n  cluster:\n    server: " + server

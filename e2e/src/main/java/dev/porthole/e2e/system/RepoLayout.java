@@ -1,5 +1,6 @@
 package dev.porthole.e2e.system;
 
+import dev.porthole.testcluster.Checkout;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -12,15 +13,7 @@ public final class RepoLayout {
     }
 
     public static Path root() {
-        Path p = Path.of("").toAbsolutePath();
-        while (p != null && !Files.exists(p.resolve("examples/postgres-debug.yaml"))) {
-            p = p.getParent();
-        }
-        if (p == null) {
-            throw new IllegalStateException("run from a Porthole checkout (examples/postgres-debug.yaml not found above "
-                    + Path.of("").toAbsolutePath() + ")");
-        }
-        return p;
+        return Checkout.root();
     }
 
     public static Path agentJar(Path root) {

@@ -15,6 +15,7 @@ import static org.awaitility.Awaitility.await;
 import dev.porthole.api.v1alpha1.PortForward;
 import dev.porthole.api.v1alpha1.Phase;
 import dev.porthole.cli.ConnectCommand;
+import dev.porthole.testcluster.FreePorts;
 import dev.porthole.testcluster.NodeCgroups;
 import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
@@ -47,7 +48,7 @@ class LifecycleE2E {
         postgres(sys, ns, "db-0");
         PortForward pf = activeForward(sys, ns, "brief", "db-0", POSTGRES_PORT, "20s", null);
         Instant expiresAt = Instant.parse(pf.getStatus().getExpiresAt());
-        int local = LocalPorthole.freePort();
+        int local = FreePorts.next();
         ManagedProcess cli = connected(sys, Identity.ALICE, ns, "brief", local);
 
         // when: a session that would run for a minute
@@ -60,7 +61,7 @@ class LifecycleE2E {
         assertThat(Duration.between(expiresAt, ended)).isBetween(Duration.ofSeconds(-1), Duration.ofSeconds(2));
         assertThat(cli.awaitExit(Duration.ofSeconds(10))).isEqualTo(3);
         assertThat(cli.stderr()).contains("expired");
-        ManagedProcess late = sys.connect(Identity.ALICE, ns.name() + "/brief", LocalPorthole.freePort());
+        ManagedProcess late = sys.connect(Identity.ALICE, ns.name() + "/brief", FreePorts.next());
         assertThat(late.awaitExit(Duration.ofSeconds(30))).isNotZero();
         assertThat(late.stderr()).contains("does not exist");
         // and the kubelet reports the agent's container as ended by itself at the deadline, not killed
@@ -76,7 +77,7 @@ class LifecycleE2E {
         // given
         postgres(sys, ns, "db-0");
         activeForward(sys, ns, "revoke-me", "db-0", POSTGRES_PORT, "10m", null);
-        int local = LocalPorthole.freePort();
+        int local = FreePorts.next();
         ManagedProcess cli = connected(sys, Identity.ALICE, ns, "revoke-me", local);
         ManagedProcess longQuery = HostClients.psqlSession("psql-long", local, "SELECT pg_sleep(60)", sys.workDir().resolve("logs"));
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
@@ -104,7 +105,7 @@ class LifecycleE2E {
         activeForward(sys, ns, "private", "web-0", HTTP_PORT, "10m", null);
 
         // when
-        ManagedProcess cli = sys.connect(Identity.MALLORY, ns.name() + "/private", LocalPorthole.freePort());
+        ManagedProcess cli = sys.connect(Identity.MALLORY, ns.name() + "/private", FreePorts.next());
 
         // then
         assertThat(cli.awaitExit(Duration.ofSeconds(60))).isEqualTo(1);
@@ -118,7 +119,7 @@ class LifecycleE2E {
         // given
         postgres(sys, ns, "db-0");
         activeForward(sys, ns, "one-at-a-time", "db-0", POSTGRES_PORT, "10m", "  maxSessions: 1\n");
-        int local = LocalPorthole.freePort();
+        int local = FreePorts.next();
         connected(sys, Identity.ALICE, ns, "one-at-a-time", local);
         ManagedProcess first = HostClients.psqlSession("psql-first", local, "SELECT pg_sleep(20)", sys.workDir().resolve("logs"));
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
@@ -159,7 +160,7 @@ class LifecycleE2E {
         postgres(sys, ns, "db-0");
         PortForward pf = activeForward(sys, ns, "steady", "db-0", POSTGRES_PORT, "90s", null);
         Instant expiresAt = Instant.parse(pf.getStatus().getExpiresAt());
-        int local = LocalPorthole.freePort();
+        int local = FreePorts.next();
         ManagedProcess cli = connected(sys, Identity.ALICE, ns, "steady", local);
         assertThat(psql(local, "SELECT 'before'")).isEqualTo("before");
 
@@ -170,7 +171,7 @@ class LifecycleE2E {
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
                 assertThat(E2eFixture.events(sys, ns, "steady").stream().filter(e -> "AgentConnected".equals(e.getReason())))
                         .hasSizeGreaterThanOrEqualTo(2));
-        int again = LocalPorthole.freePort();
+        int again = FreePorts.next();
         connected(sys, Identity.ALICE, ns, "steady", again);
         assertThat(psql(again, "SELECT 'after'")).isEqualTo("after");
         await().atMost(Duration.ofSeconds(100)).until(() -> get(sys, ns, "steady") == null);
@@ -184,7 +185,7 @@ class LifecycleE2E {
         // given
         postgres(sys, ns, "db-0");
         activeForward(sys, ns, "sturdy", "db-0", POSTGRES_PORT, "10m", null);
-        int local = LocalPorthole.freePort();
+        int local = FreePorts.next();
         ManagedProcess cli = connected(sys, Identity.ALICE, ns, "sturdy", local);
         assertThat(psql(local, "SELECT 'before'")).isEqualTo("before");
         ContainerStatus first = E2eFixture.agentStatus(sys, ns, "db-0").orElseThrow();
@@ -211,7 +212,7 @@ class LifecycleE2E {
         // given
         postgres(sys, ns, "db-0");
         activeForward(sys, ns, "flip", "db-0", POSTGRES_PORT, "10m", null);
-        ManagedProcess before = connected(sys, Identity.ALICE, ns, "flip", LocalPorthole.freePort());
+        ManagedProcess before = connected(sys, Identity.ALICE, ns, "flip", FreePorts.next());
         String policy = "flip-" + ns.name();
         try {
             // when: a policy caps forwards at 5m
@@ -236,7 +237,7 @@ class LifecycleE2E {
                             .anyMatch(c -> "AgentConnected".equals(c.getType()) && "True".equals(c.getStatus())));
             assertThat(again.getStatus().getAgent().getContainer()).endsWith("-1");
             assertThat(event(sys, ns, "flip", "AgentReplaced").getNote()).contains("exit code 0");
-            int local = LocalPorthole.freePort();
+            int local = FreePorts.next();
             connected(sys, Identity.ALICE, ns, "flip", local);
             assertThat(psql(local, "SELECT 'allowed again'")).isEqualTo("allowed again");
         } finally {

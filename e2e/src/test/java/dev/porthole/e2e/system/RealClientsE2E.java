@@ -12,6 +12,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.porthole.api.v1alpha1.PortForward;
+import dev.porthole.testcluster.FreePorts;
 import dev.porthole.testcluster.Identity;
 import dev.porthole.testcluster.LocalCluster;
 import dev.porthole.testcluster.ManagedProcess;
@@ -47,7 +48,7 @@ class RealClientsE2E {
         // given
         E2eFixture.postgres(sys, ns, "orders-db-0");
         activeForward(sys, ns, "orders-db-debug", "orders-db-0", POSTGRES_PORT, "10m", null);
-        int local = LocalPorthole.freePort();
+        int local = FreePorts.next();
         connected(sys, Identity.ALICE, ns, "orders-db-debug", local);
 
         // when
@@ -69,7 +70,7 @@ class RealClientsE2E {
         // given
         E2eFixture.redis(sys, ns, "cache-0");
         activeForward(sys, ns, "cache", "cache-0", REDIS_PORT, "10m", null);
-        int local = LocalPorthole.freePort();
+        int local = FreePorts.next();
         connected(sys, Identity.ALICE, ns, "cache", local);
 
         // when
@@ -91,8 +92,8 @@ class RealClientsE2E {
         E2eFixture.web(sys, ns, "web-b", "hello from B");
         activeForward(sys, ns, "web-a", "web-a", HTTP_PORT, "10m", null);
         activeForward(sys, ns, "web-b", "web-b", HTTP_PORT, "10m", null);
-        int localA = LocalPorthole.freePort();
-        int localB = LocalPorthole.freePort();
+        int localA = FreePorts.next();
+        int localB = FreePorts.next();
         connected(sys, Identity.ALICE, ns, "web-a", localA);
         connected(sys, Identity.ALICE, ns, "web-b", localB);
 
@@ -114,7 +115,7 @@ class RealClientsE2E {
 
         // when: a forward is live and used
         activeForward(sys, ns, "db", "secret-db-0", POSTGRES_PORT, "10m", null);
-        int local = LocalPorthole.freePort();
+        int local = FreePorts.next();
         ManagedProcess cli = connected(sys, Identity.ALICE, ns, "db", local);
         assertThat(psql(local, "SELECT 1")).isEqualTo("1");
 

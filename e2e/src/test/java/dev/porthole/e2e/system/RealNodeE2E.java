@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.porthole.api.v1alpha1.PortForward;
 import dev.porthole.operator.reconcile.AgentInjector;
+import dev.porthole.testcluster.FreePorts;
 import dev.porthole.testcluster.Identity;
 import dev.porthole.testcluster.LocalCluster;
 import dev.porthole.testcluster.ManagedProcess;
@@ -16,14 +17,11 @@ import dev.porthole.testcluster.NodePods;
 import dev.porthole.testcluster.TestCluster;
 import dev.porthole.testcluster.TestNamespace;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
-import io.fabric8.kubernetes.api.model.EphemeralContainer;
-import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -51,21 +49,17 @@ class RealNodeE2E {
     @DisplayName("the kubelet runs the injected agent as uid 65532 on a read-only root with OpenSSL; psql works through it until expiry")
     void agentOnRealNodeCarriesPsqlUntilExpiry(TestNamespace ns) throws Exception {
         KubernetesClient admin = cluster.admin();
-        E2eFixture.apply(sys, Identity.ADMIN, ns, NodePods.postgres("orders-db-0"));
-        admin.pods().inNamespace(ns.name()).withName("orders-db-0").waitUntilReady(120, TimeUnit.SECONDS);
+        E2eFixture.ready(sys, ns, "orders-db-0", NodePods.postgres("orders-db-0"));
 
         PortForward pf = activeForward(sys, ns, "orders-db-debug", "orders-db-0", 5432, "45s", null);
-        Pod pod = admin.pods().inNamespace(ns.name()).withName("orders-db-0").get();
-        EphemeralContainer agent = pod.getSpec().getEphemeralContainers().get(0);
-        ContainerStatus agentStatus = pod.getStatus().getEphemeralContainerStatuses().stream()
-                .filter(s -> s.getName().equals(agent.getName())).findFirst().orElseThrow();
+        ContainerStatus agentStatus = E2eFixture.agentStatus(sys, ns, "orders-db-0").orElseThrow();
         assertThat(agentStatus.getState().getRunning()).as("agent container running").isNotNull();
         assertThat(agentStatus.getImage()).isEqualTo(NodeImages.AGENT);
-        String agentLog = admin.pods().inNamespace(ns.name()).withName("orders-db-0").inContainer(agent.getName()).getLog();
+        String agentLog = admin.pods().inNamespace(ns.name()).withName("orders-db-0").inContainer(agentStatus.getName()).getLog();
         assertThat(agentLog).as("the agent in its pod loads the OpenSSL provider it was benchmarked with").contains("tls=OPENSSL");
-        assertThat(uidOf(admin, ns, agent.getName())).isEqualTo("uid=" + AgentInjector.AGENT_UID);
+        assertThat(uidOf(agentStatus.getContainerID())).isEqualTo("uid=" + AgentInjector.AGENT_UID);
 
-        int local = LocalPorthole.freePort();
+        int local = FreePorts.next();
         ManagedProcess cli = connected(sys, Identity.ALICE, ns, "orders-db-debug", local);
         // the image's initdb makes only the postgres database; the later -d wins over the helper's
         HostClients.run(HostClients.psql(local, "-d", "postgres", "-c", "CREATE DATABASE app"), Duration.ofSeconds(30));
@@ -83,11 +77,8 @@ class RealNodeE2E {
     }
 
     /** The agent image has no shell; the JVM's view of its own uid is what the kernel gave it: read it from /proc. */
-    private static String uidOf(KubernetesClient admin, TestNamespace ns, String container) throws Exception {
-        Pod pod = admin.pods().inNamespace(ns.name()).withName("orders-db-0").get();
-        ContainerStatus s = pod.getStatus().getEphemeralContainerStatuses().stream()
-                .filter(c -> c.getName().equals(container)).findFirst().orElseThrow();
-        long pid = NodeCgroups.firstPid(s.getContainerID());
+    private static String uidOf(String containerID) throws Exception {
+        long pid = NodeCgroups.firstPid(containerID);
         String status = Files.readString(Path.of("/proc", Long.toString(pid), "status"));
         String uidLine = status.lines().filter(l -> l.startsWith("Uid:")).findFirst().orElseThrow();
         return "uid=" + uidLine.split("\\s+")[1];

@@ -3,9 +3,6 @@ package dev.porthole.helmtest.support;
 import dev.porthole.testcluster.Identity;
 import dev.porthole.testcluster.ManagedProcess;
 import dev.porthole.testcluster.TestCluster;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -43,14 +40,5 @@ public final class PortholeCli {
             throw e;
         }
         return cli;
-    }
-
-    /** A port free on 127.0.0.1 now, for a forward's local end. */
-    public static int freePort() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }
