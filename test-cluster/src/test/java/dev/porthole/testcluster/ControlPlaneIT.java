@@ -32,7 +32,6 @@ import java.security.KeyPairGenerator;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -199,8 +198,9 @@ class ControlPlaneIT {
         ConfigMap regarding = admin.resource(new ConfigMapBuilder().withNewMetadata().withName("subject")
                 .withNamespace(ns.name()).endMetadata().build()).create();
         Event event = new EventBuilder().withNewMetadata().withGenerateName("subject-").withNamespace(ns.name()).endMetadata()
-                .withEventTime(new io.fabric8.kubernetes.api.model.MicroTime(
-                        Instant.now().truncatedTo(ChronoUnit.MICROS).toString()))
+                // MicroTime needs exactly six fractional digits (Instant.toString drops trailing zeros)
+                .withEventTime(new io.fabric8.kubernetes.api.model.MicroTime(java.time.format.DateTimeFormatter
+                        .ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSSX").withZone(java.time.ZoneOffset.UTC).format(Instant.now())))
                 .withReportingController("porthole.dev/test").withReportingInstance("test-1")
                 .withAction("Test").withReason("Accepted").withType("Normal").withNote("hello from the test")
                 .withRegarding(new ObjectReferenceBuilder().withKind("ConfigMap").withApiVersion("v1")

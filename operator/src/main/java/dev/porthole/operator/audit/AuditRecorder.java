@@ -3,14 +3,12 @@ package dev.porthole.operator.audit;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.porthole.api.v1alpha1.PortForward;
-import io.fabric8.kubernetes.api.model.MicroTime;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.api.model.events.v1.EventBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.time.Clock;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -83,7 +81,7 @@ public class AuditRecorder {
                     .withNewMetadata().withGenerateName(pf.getMetadata().getName() + "-")
                     .withNamespace(pf.getMetadata().getNamespace())
                     .addToLabels("porthole.dev/forward", pf.getMetadata().getName()).endMetadata()
-                    .withEventTime(new MicroTime(now.truncatedTo(ChronoUnit.MICROS).toString()))
+                    .withEventTime(MicroTimes.of(now))
                     .withReportingController(CONTROLLER)
                     .withReportingInstance(instance)
                     .withAction(reason.name())
