@@ -1,5 +1,6 @@
 package dev.porthole.cli;
 
+import dev.porthole.protocol.ForwardRef;
 import dev.porthole.protocol.pki.KeyMaterial;
 
 /**
@@ -11,5 +12,5 @@ import dev.porthole.protocol.pki.KeyMaterial;
 public interface CertificateSource {
 
     /** The private key and certificate chain to present to the relay for {@code forward}. */
-    KeyMaterial clientKey(String forward);
+    KeyMaterial clientKey(ForwardRef forward);
 }

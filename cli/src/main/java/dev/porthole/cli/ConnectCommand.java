@@ -1,5 +1,6 @@
 package dev.porthole.cli;
 
+import dev.porthole.protocol.ForwardRef;
 import dev.porthole.protocol.EndReason;
 import dev.porthole.protocol.pki.Pem;
 import java.io.PrintWriter;
@@ -104,6 +105,12 @@ public final class ConnectCommand implements Callable<Integer> {
     }
 
     private ForwarderConfig config(PrintWriter err) {
+        ForwardRef forward;
+        try {
+            forward = ForwardRef.parse(this.forward);
+        } catch (IllegalArgumentException e) {
+            throw new ForwarderException(e.getMessage());
+        }
         InetAddress bind;
         try {
             bind = InetAddress.getByName(address);

@@ -1,5 +1,6 @@
 package dev.porthole.cli;
 
+import dev.porthole.protocol.ForwardRef;
 import dev.porthole.api.v1alpha1.PortForward;
 import dev.porthole.protocol.pki.Pem;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -11,14 +12,10 @@ import java.time.Instant;
 /** Reads from a forward's status where its relay is, which CA to pin, and how long the forward lives. */
 public record ForwardRelayInfo(String relayHost, int relayPort, X509Certificate ca, Duration remaining) {
 
-    public static ForwardRelayInfo of(KubernetesClient client, String forward) {
-        int slash = forward.indexOf('/');
-        if (slash <= 0) {
-            throw new ForwarderException("name the forward as NAMESPACE/NAME, got " + forward);
-        }
+    public static ForwardRelayInfo of(KubernetesClient client, ForwardRef forward) {
         PortForward pf;
         try {
-            pf = client.resources(PortForward.class).inNamespace(forward.substring(0, slash)).withName(forward.substring(slash + 1)).get();
+            pf = client.resources(PortForward.class).inNamespace(forward.namespace()).withName(forward.name()).get();
         } catch (KubernetesClientException e) {
             throw new ForwarderException("could not read forward " + forward + ": " + e.getMessage());
         }

@@ -72,7 +72,6 @@ public final class Forwarder implements AutoCloseable {
      */
     public Forwarder start() {
         try {
-            ClientIdentity.checkForward(config.forward());
             tls = TlsContexts.client(config.relayCa(), config.certificates().clientKey(config.forward()));
             probe();
             if (!scope.permits(config.localAddress())) {
@@ -208,7 +207,7 @@ public final class Forwarder implements AutoCloseable {
     }
 
     private Frame.Hello hello(Role role) {
-        return new Frame.Hello(Protocol.VERSION, role, config.forward(), "", config.streamWindow());
+        return new Frame.Hello(Protocol.VERSION, role, config.forward().toString(), "", config.streamWindow());
     }
 
     private Multiplexer.Settings settings(String what) {

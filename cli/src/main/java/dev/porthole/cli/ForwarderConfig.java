@@ -1,5 +1,6 @@
 package dev.porthole.cli;
 
+import dev.porthole.protocol.ForwardRef;
 import dev.porthole.protocol.Protocol;
 import java.net.InetAddress;
 import java.security.cert.X509Certificate;
@@ -10,7 +11,7 @@ import java.util.Objects;
  * What {@link Forwarder} needs: the forward, the local address and port to listen on (port 0 picks one),
  * the relay's client listener, the CA that signs the relay's certificate, and the client certificate source.
  */
-public record ForwarderConfig(String forward, InetAddress localAddress, int localPort, String relayHost,
+public record ForwarderConfig(ForwardRef forward, InetAddress localAddress, int localPort, String relayHost,
                               int relayPort, X509Certificate relayCa, CertificateSource certificates,
                               Duration keepAlive, int streamWindow) {
 
@@ -22,7 +23,7 @@ public record ForwarderConfig(String forward, InetAddress localAddress, int loca
         Objects.requireNonNull(certificates, "certificates");
     }
 
-    public static ForwarderConfig of(String forward, InetAddress localAddress, int localPort, String relayHost,
+    public static ForwarderConfig of(ForwardRef forward, InetAddress localAddress, int localPort, String relayHost,
                                      int relayPort, X509Certificate relayCa, CertificateSource certificates) {
         return new ForwarderConfig(forward, localAddress, localPort, relayHost, relayPort, relayCa, certificates,
                 Duration.ofSeconds(15), Protocol.DEFAULT_WINDOW);

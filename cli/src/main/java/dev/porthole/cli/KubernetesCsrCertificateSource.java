@@ -1,5 +1,6 @@
 package dev.porthole.cli;
 
+import dev.porthole.protocol.ForwardRef;
 import dev.porthole.pki.CertificationRequests;
 import dev.porthole.pki.CertificateAuthority;
 import dev.porthole.protocol.pki.KeyMaterial;
@@ -45,14 +46,14 @@ public final class KubernetesCsrCertificateSource implements CertificateSource {
     }
 
     @Override
-    public KeyMaterial clientKey(String forward) {
+    public KeyMaterial clientKey(ForwardRef forward) {
         KeyPair keys = CertificateAuthority.generateKeyPair();
         String request = CertificationRequests.write(CertificateAuthority.createCertificationRequest(keys, "porthole-client"));
         CertificateSigningRequest created;
         try {
             created = client.certificates().v1().certificateSigningRequests().resource(new CertificateSigningRequestBuilder()
                     .withNewMetadata().withGenerateName("porthole-" + safe(forward) + "-")
-                    .addToAnnotations(FORWARD_ANNOTATION, forward).endMetadata()
+                    .addToAnnotations(FORWARD_ANNOTATION, forward.toString()).endMetadata()
                     .withNewSpec().withSignerName(SIGNER).withUsages("client auth")
                     .withExpirationSeconds((int) Math.max(MIN_SECONDS, lifetime.toSeconds()))
                     .withRequest(Base64.getEncoder().encodeToString(request.getBytes(StandardCharsets.UTF_8)))
@@ -107,8 +108,8 @@ public final class KubernetesCsrCertificateSource implements CertificateSource {
                 .filter(k -> "Denied".equals(k.getType()) || "Failed".equals(k.getType())).findFirst();
     }
 
-    private static String safe(String forward) {
-        String s = forward.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9-]", "-");
+    private static String safe(ForwardRef forward) {
+        String s = forward.toString().toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9-]", "-");
         return s.length() > 40 ? s.substring(0, 40) : s;
     }
 }

@@ -1,5 +1,6 @@
 package dev.porthole.cli;
 
+import dev.porthole.protocol.ForwardRef;
 import dev.porthole.pki.PemKeys;
 import dev.porthole.protocol.pki.KeyMaterial;
 import java.nio.file.Path;
@@ -8,7 +9,7 @@ import java.nio.file.Path;
 public record PemFileCertificateSource(Path certificateFile, Path privateKeyFile) implements CertificateSource {
 
     @Override
-    public KeyMaterial clientKey(String forward) {
+    public KeyMaterial clientKey(ForwardRef forward) {
         try {
             return PemKeys.fromFiles(certificateFile, privateKeyFile);
         } catch (RuntimeException e) {

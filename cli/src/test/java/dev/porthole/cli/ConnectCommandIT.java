@@ -1,5 +1,6 @@
 package dev.porthole.cli;
 
+import dev.porthole.protocol.ForwardRef;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -28,7 +29,7 @@ import picocli.CommandLine;
 class ConnectCommandIT {
 
     private static final Pattern FORWARDING = Pattern.compile("Forwarding 127\\.0\\.0\\.1:(\\d+) -> "
-            + Pattern.quote(DataPlane.FORWARD) + " via relay localhost:\\d+ until (\\S+) \\(bind scope LOOPBACK\\)");
+            + Pattern.quote(DataPlane.FORWARD.toString()) + " via relay localhost:\\d+ until (\\S+) \\(bind scope LOOPBACK\\)");
 
     private final DataPlane plane = new DataPlane();
     private final List<AutoCloseable> targets = new ArrayList<>();
@@ -64,7 +65,7 @@ class ConnectCommandIT {
     }
 
     private CompletableFuture<Integer> connect(String... extra) {
-        List<String> args = new ArrayList<>(List.of("connect", DataPlane.FORWARD, "--local-port", "0",
+        List<String> args = new ArrayList<>(List.of("connect", DataPlane.FORWARD.toString(), "--local-port", "0",
                 "--relay", "localhost:" + plane.relay.clientPort(), "--ca", ca.toString(),
                 "--cert", cert.toString(), "--key", key.toString()));
         args.addAll(List.of(extra));
@@ -132,13 +133,13 @@ class ConnectCommandIT {
     @DisplayName("bad arguments are refused with a message that names the argument, never a stack trace")
     void badArguments() {
         String relay = "localhost:" + plane.relay.clientPort();
-        assertThat(run("connect", DataPlane.FORWARD, "--local-port", "0", "--relay", relay, "--ca", ca.toString(),
+        assertThat(run("connect", DataPlane.FORWARD.toString(), "--local-port", "0", "--relay", relay, "--ca", ca.toString(),
                 "--cert", cert.toString())).isEqualTo(ConnectCommand.EXIT_ERROR);
-        assertThat(run("connect", DataPlane.FORWARD, "--local-port", "0", "--relay", "localhost", "--ca",
+        assertThat(run("connect", DataPlane.FORWARD.toString(), "--local-port", "0", "--relay", "localhost", "--ca",
                 ca.toString(), "--cert", cert.toString(), "--key", key.toString())).isEqualTo(ConnectCommand.EXIT_ERROR);
-        assertThat(run("connect", DataPlane.FORWARD, "--local-port", "0", "--relay", "localhost:https", "--ca",
+        assertThat(run("connect", DataPlane.FORWARD.toString(), "--local-port", "0", "--relay", "localhost:https", "--ca",
                 ca.toString(), "--cert", cert.toString(), "--key", key.toString())).isEqualTo(ConnectCommand.EXIT_ERROR);
-        assertThat(run("connect", DataPlane.FORWARD, "--local-port", "0", "--relay", relay, "--ca",
+        assertThat(run("connect", DataPlane.FORWARD.toString(), "--local-port", "0", "--relay", relay, "--ca",
                 dir.resolve("missing.pem").toString(), "--cert", cert.toString(), "--key", key.toString()))
                 .isEqualTo(ConnectCommand.EXIT_ERROR);
         assertThat(err.toString())

@@ -1,5 +1,6 @@
 package dev.porthole.cli;
 
+import dev.porthole.protocol.ForwardRef;
 import dev.porthole.protocol.BindScope;
 import dev.porthole.pki.CertificateAuthority;
 import dev.porthole.protocol.pki.ClientIdentity;
@@ -28,14 +29,14 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 final class DataPlane implements AutoCloseable {
 
-    static final String FORWARD = "shop/orders-db";
+    static final ForwardRef FORWARD = new ForwardRef("shop", "orders-db");
     static final String USER = "alice@example.com";
 
     final CertificateAuthority ca = CertificateAuthority.create("porthole-test-ca", Duration.ofDays(1));
     final KeyMaterial relayKey = ca.issueServerCertificate("porthole-relay", List.of("localhost", "127.0.0.1"),
             Duration.ofDays(1));
-    final Map<String, String> tokens = new ConcurrentHashMap<>();
-    final Map<String, BindScope> scopes = new ConcurrentHashMap<>();
+    final Map<ForwardRef, String> tokens = new ConcurrentHashMap<>();
+    final Map<ForwardRef, BindScope> scopes = new ConcurrentHashMap<>();
     final List<SessionListener.Opened> opened = new CopyOnWriteArrayList<>();
     final List<SessionListener.Closed> closed = new CopyOnWriteArrayList<>();
     final List<SessionListener.Denied> denied = new CopyOnWriteArrayList<>();
@@ -79,12 +80,12 @@ final class DataPlane implements AutoCloseable {
                 })
                 .agentListener(new AgentListener() {
                     @Override
-                    public void connected(String forward, java.net.InetSocketAddress remoteAddress) {
+                    public void connected(ForwardRef forward, java.net.InetSocketAddress remoteAddress) {
                         agentEvents.add("connected " + forward);
                     }
 
                     @Override
-                    public void disconnected(String forward, java.net.InetSocketAddress remoteAddress,
+                    public void disconnected(ForwardRef forward, java.net.InetSocketAddress remoteAddress,
                                              dev.porthole.protocol.EndReason reason, String message) {
                         agentEvents.add("disconnected " + forward + " " + reason);
                     }
@@ -92,7 +93,7 @@ final class DataPlane implements AutoCloseable {
                 .build().start();
     }
 
-    AgentConfig agentConfig(String forward, String token, int targetPort, Instant deadline) {
+    AgentConfig agentConfig(ForwardRef forward, String token, int targetPort, Instant deadline) {
         return AgentConfig.of("localhost", relay.agentPort(), forward, token, ca.certificate(), "127.0.0.1",
                 targetPort, deadline).withBackoff(Duration.ofMillis(100), Duration.ofMillis(500));
     }
@@ -107,13 +108,13 @@ final class DataPlane implements AutoCloseable {
         return agent;
     }
 
-    KeyMaterial clientKey(String forward, Instant notAfter) {
+    KeyMaterial clientKey(ForwardRef forward, Instant notAfter) {
         KeyPair keys = CertificateAuthority.generateKeyPair();
         return new KeyMaterial(keys.getPrivate(), List.of(ca.issueClientCertificate(keys.getPublic(),
-                new ClientIdentity(USER, List.of("sre-oncall"), forward, "dataplane-" + forward.replace('/', '-'), notAfter))));
+                new ClientIdentity(USER, List.of("sre-oncall"), forward, "dataplane-" + forward.namespace() + "-" + forward.name(), notAfter))));
     }
 
-    ForwarderConfig forwarderConfig(String forward, KeyMaterial key, InetAddress bind) {
+    ForwarderConfig forwarderConfig(ForwardRef forward, KeyMaterial key, InetAddress bind) {
         return ForwarderConfig.of(forward, bind, 0, "localhost", relay.clientPort(), ca.certificate(), f -> key);
     }
 

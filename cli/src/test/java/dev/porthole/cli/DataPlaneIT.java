@@ -1,5 +1,6 @@
 package dev.porthole.cli;
 
+import dev.porthole.protocol.ForwardRef;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -255,7 +256,7 @@ class DataPlaneIT {
     void certificateForAnotherForwardRefused() {
         // given
         ForwarderConfig config = plane.forwarderConfig(DataPlane.FORWARD,
-                plane.clientKey("shop/cache", Instant.now().plusSeconds(600)), InetAddress.getLoopbackAddress());
+                plane.clientKey(ForwardRef.parse("shop/cache"), Instant.now().plusSeconds(600)), InetAddress.getLoopbackAddress());
         // when / then
         assertThatThrownBy(() -> plane.forwarder(config)).isInstanceOf(ForwarderException.class)
                 .hasMessageContaining("certificate is for forward shop/cache, not shop/orders-db");

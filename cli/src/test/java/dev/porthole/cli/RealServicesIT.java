@@ -1,5 +1,6 @@
 package dev.porthole.cli;
 
+import dev.porthole.protocol.ForwardRef;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 

@@ -1,5 +1,6 @@
 package dev.porthole.cli;
 
+import dev.porthole.protocol.ForwardRef;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -109,7 +110,7 @@ class RelayFuzzIT {
             return noise;
         }
         Frame frame = switch (kind) {
-            case 1 -> new Frame.Hello(Protocol.VERSION, role, DataPlane.FORWARD,
+            case 1 -> new Frame.Hello(Protocol.VERSION, role, DataPlane.FORWARD.toString(),
                     role == Role.AGENT ? "guess-" + random.nextInt() : "", Protocol.DEFAULT_WINDOW);
             case 2 -> new Frame.Reset(1 + random.nextInt(9), EndReason.CANCELLED, "x");
             default -> Frame.Welcome.accept(BindScope.PUBLIC, Instant.now(), "s", Protocol.DEFAULT_WINDOW);

@@ -1,5 +1,6 @@
 package dev.porthole.helmtest;
 
+import dev.porthole.protocol.ForwardRef;
 import dev.porthole.pki.CertificationRequests;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -170,7 +171,7 @@ class ChartInstallIT {
                 pf -> pf != null && pf.getStatus() != null && pf.getStatus().getPhase() == Phase.Active);
         assertThat(admin.pods().inNamespace(target.name()).withName("db-0").get().getSpec().getEphemeralContainers()).hasSize(1);
         closeLater(PodAgent.start(admin, target.name(), "db-0"));
-        await().atMost(Duration.ofSeconds(15)).until(() -> operator.relay().server().isAgentConnected(target.name() + "/db"));
+        await().atMost(Duration.ofSeconds(15)).until(() -> operator.relay().server().isAgentConnected(new ForwardRef(target.name(), "db")));
 
         // and: a credential issued to alice carries bytes; one refused to mallory
         Forwarder forwarder = connect(cluster.clientFor(Identity.ALICE), target.name() + "/db");
@@ -490,8 +491,8 @@ class ChartInstallIT {
     }
 
     private Forwarder connect(KubernetesClient user, String forward) {
-        ForwardRelayInfo info = ForwardRelayInfo.of(user, forward);
-        Forwarder f = new Forwarder(ForwarderConfig.of(forward, InetAddress.getLoopbackAddress(), 0, info.relayHost(),
+        ForwardRelayInfo info = ForwardRelayInfo.of(user, ForwardRef.parse(forward));
+        Forwarder f = new Forwarder(ForwarderConfig.of(ForwardRef.parse(forward), InetAddress.getLoopbackAddress(), 0, info.relayHost(),
                 info.relayPort(), info.ca(), new KubernetesCsrCertificateSource(user, info.remaining(), Duration.ofSeconds(30),
                 line -> { })), line -> { }).start();
         toClose.add(f);

@@ -26,6 +26,7 @@ import dev.porthole.operator.support.PodAgent;
 import dev.porthole.operator.support.RunningOperator;
 import dev.porthole.protocol.EndReason;
 import dev.porthole.pki.CertificateAuthority;
+import dev.porthole.protocol.ForwardRef;
 import dev.porthole.protocol.pki.ClientIdentity;
 import dev.porthole.protocol.pki.KeyMaterial;
 import dev.porthole.protocol.pki.Pem;
@@ -291,7 +292,7 @@ class IdentityIT {
         CertificateAuthority forger = CertificateAuthority.create("Porthole CA", Duration.ofDays(1));
         KeyPair keys = CertificateAuthority.generateKeyPair();
         KeyMaterial forged = new KeyMaterial(keys.getPrivate(), List.of(forger.issueClientCertificate(keys.getPublic(),
-                new ClientIdentity("alice", List.of("sre-oncall"), ns.name() + "/db", uid(ns, "db"), Instant.now().plusSeconds(600)))));
+                new ClientIdentity("alice", List.of("sre-oncall"), new ForwardRef(ns.name(), "db"), uid(ns, "db"), Instant.now().plusSeconds(600)))));
 
         // when / then
         assertThatThrownBy(() -> connectWith(ns.name() + "/db", forward -> forged)).isInstanceOf(ForwarderException.class);
@@ -305,7 +306,7 @@ class IdentityIT {
         activeForward(ns, "a", Audience.users("alice"), "10m", null);
         activeForward(ns, "b", Audience.users("alice"), "10m", "db-1");
         KeyMaterial forA = new KubernetesCsrCertificateSource(cluster.clientFor(Identity.ALICE), Duration.ofMinutes(10),
-                Duration.ofSeconds(30), line -> { }).clientKey(ns.name() + "/a");
+                Duration.ofSeconds(30), line -> { }).clientKey(new ForwardRef(ns.name(), "a"));
 
         // when / then
         assertThatThrownBy(() -> connectWith(ns.name() + "/b", forward -> forA))
@@ -344,7 +345,7 @@ class IdentityIT {
         activeForward(ns, "db", Audience.users("alice"), "10m", null);
         KeyPair keys = CertificateAuthority.generateKeyPair();
         KeyMaterial expired = new KeyMaterial(keys.getPrivate(), List.of(operator.operator().certificateAuthority()
-                .issueClientCertificate(keys.getPublic(), new ClientIdentity("alice", List.of(), ns.name() + "/db",
+                .issueClientCertificate(keys.getPublic(), new ClientIdentity("alice", List.of(), new ForwardRef(ns.name(), "db"),
                         uid(ns, "db"), Instant.now().minusSeconds(60)))));
 
         // when / then
@@ -361,7 +362,7 @@ class IdentityIT {
         both.setUsers(List.of("alice", "bob"));
         activeForward(ns, "db", both, "10m", null);
         KeyMaterial alices = new KubernetesCsrCertificateSource(cluster.clientFor(Identity.ALICE), Duration.ofMinutes(10),
-                Duration.ofSeconds(30), line -> { }).clientKey(ns.name() + "/db");
+                Duration.ofSeconds(30), line -> { }).clientKey(new ForwardRef(ns.name(), "db"));
 
         // when
         admin.resources(PortForward.class).inNamespace(ns.name()).withName("db")
@@ -534,7 +535,7 @@ class IdentityIT {
     /** A certificate for {@code forward} through the real CSR API, as {@code id}. */
     private KeyMaterial certificateFor(Identity id, String forward) {
         return new KubernetesCsrCertificateSource(cluster.clientFor(id), Duration.ofMinutes(10), Duration.ofSeconds(30), line -> { })
-                .clientKey(forward);
+                .clientKey(ForwardRef.parse(forward));
     }
 
     /** Creates a CSR for {@code forward} as {@code id} with exactly these usages, and returns it once answered. */
@@ -610,18 +611,18 @@ class IdentityIT {
         await().atMost(Duration.ofSeconds(20)).until(() -> get(ns, name), f -> f.getStatus() != null && f.getStatus().getPhase() == Phase.Active);
         Agent agent = PodAgent.start(admin, ns.name(), pod);
         toClose.add(agent);
-        await().atMost(Duration.ofSeconds(15)).until(() -> operator.operator().relay().server().isAgentConnected(ns.name() + "/" + name));
+        await().atMost(Duration.ofSeconds(15)).until(() -> operator.operator().relay().server().isAgentConnected(new ForwardRef(ns.name(), name)));
     }
 
     private Forwarder connect(KubernetesClient user, String forward) {
-        ForwardRelayInfo info = ForwardRelayInfo.of(user, forward);
-        return start(ForwarderConfig.of(forward, InetAddress.getLoopbackAddress(), 0, info.relayHost(), info.relayPort(), info.ca(),
+        ForwardRelayInfo info = ForwardRelayInfo.of(user, ForwardRef.parse(forward));
+        return start(ForwarderConfig.of(ForwardRef.parse(forward), InetAddress.getLoopbackAddress(), 0, info.relayHost(), info.relayPort(), info.ca(),
                 new KubernetesCsrCertificateSource(user, info.remaining(), Duration.ofSeconds(30), line -> { })));
     }
 
     private Forwarder connectWith(String forward, CertificateSource certificates) {
-        ForwardRelayInfo info = ForwardRelayInfo.of(admin, forward);
-        return start(ForwarderConfig.of(forward, InetAddress.getLoopbackAddress(), 0, info.relayHost(), info.relayPort(),
+        ForwardRelayInfo info = ForwardRelayInfo.of(admin, ForwardRef.parse(forward));
+        return start(ForwarderConfig.of(ForwardRef.parse(forward), InetAddress.getLoopbackAddress(), 0, info.relayHost(), info.relayPort(),
                 info.ca(), certificates));
     }
 

@@ -1,5 +1,6 @@
 package dev.porthole.relay;
 
+import dev.porthole.protocol.ForwardRef;
 import dev.porthole.protocol.BindScope;
 import dev.porthole.protocol.EndReason;
 import dev.porthole.protocol.Frame;
@@ -29,11 +30,11 @@ final class AgentAdmission extends Admission {
             refuse(ctx, Frame.Welcome.refuse(EndReason.DENIED, "this is the agent listener; clients use the client listener"));
             return;
         }
-        String forward = hello.forward();
+        ForwardRef forward;
         try {
-            ClientIdentity.checkForward(forward);
+            forward = ForwardRef.parse(hello.forward());
         } catch (IllegalArgumentException e) {
-            reject(ctx, forward, e.getMessage());
+            reject(ctx, null, e.getMessage());
             return;
         }
         callHook(ctx, () -> !hello.token().isEmpty() && relay.authenticator.authenticate(forward, hello.token()),
@@ -53,7 +54,7 @@ final class AgentAdmission extends Admission {
                 });
     }
 
-    private void reject(ChannelHandlerContext ctx, String forward, String reason) {
+    private void reject(ChannelHandlerContext ctx, ForwardRef forward, String reason) {
         relay.agentsRejected.incrementAndGet();
         InetSocketAddress remote = remote(ctx);
         LOG.atWarn().addKeyValue("forward", forward).addKeyValue("peer", remote).addKeyValue("reason", reason)
@@ -62,7 +63,7 @@ final class AgentAdmission extends Admission {
         refuse(ctx, Frame.Welcome.refuse(EndReason.DENIED, reason));
     }
 
-    private void admit(ChannelHandlerContext ctx, String forward, int peerWindow) {
+    private void admit(ChannelHandlerContext ctx, ForwardRef forward, int peerWindow) {
         admitted();
         InetSocketAddress remote = remote(ctx);
         AgentConnection agent = new AgentConnection(forward, remote);

@@ -1,5 +1,6 @@
 package dev.porthole.relay;
 
+import dev.porthole.protocol.ForwardRef;
 import dev.porthole.protocol.EndReason;
 import dev.porthole.protocol.Multiplexer;
 import java.net.InetSocketAddress;
@@ -7,11 +8,11 @@ import java.net.InetSocketAddress;
 /** An authenticated agent: the forward it serves and the multiplexed connection its streams run on. */
 final class AgentConnection {
 
-    private final String forward;
+    private final ForwardRef forward;
     private final InetSocketAddress remoteAddress;
     private volatile Multiplexer mux;
 
-    AgentConnection(String forward, InetSocketAddress remoteAddress) {
+    AgentConnection(ForwardRef forward, InetSocketAddress remoteAddress) {
         this.forward = forward;
         this.remoteAddress = remoteAddress;
     }
@@ -20,7 +21,7 @@ final class AgentConnection {
         this.mux = mux;
     }
 
-    String forward() {
+    ForwardRef forward() {
         return forward;
     }
 

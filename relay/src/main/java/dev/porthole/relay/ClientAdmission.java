@@ -1,5 +1,6 @@
 package dev.porthole.relay;
 
+import dev.porthole.protocol.ForwardRef;
 import dev.porthole.protocol.EndReason;
 import dev.porthole.protocol.Frame;
 import dev.porthole.protocol.MuxHandler;
@@ -45,34 +46,40 @@ final class ClientAdmission extends Admission {
     @Override
     protected void onHello(ChannelHandlerContext ctx, Frame.Hello hello) {
         InetSocketAddress remote = remote(ctx);
+        ForwardRef forward;
+        try {
+            forward = ForwardRef.parse(hello.forward());
+        } catch (IllegalArgumentException e) {
+            deny(ctx, null, remote, null, e.getMessage());
+            return;
+        }
         if (hello.role() == Role.AGENT) {
-            deny(ctx, null, remote, hello.forward(), "this is the client listener; agents use the agent listener");
+            deny(ctx, null, remote, forward, "this is the client listener; agents use the agent listener");
             return;
         }
         X509Certificate certificate = peerCertificate(ctx);
         ClientIdentity identity;
         try {
-            ClientIdentity.checkForward(hello.forward());
             identity = ClientIdentity.fromCertificate(certificate);
         } catch (IllegalArgumentException e) {
-            deny(ctx, null, remote, hello.forward(), e.getMessage());
+            deny(ctx, null, remote, forward, e.getMessage());
             return;
         }
         Instant now = relay.clock.instant();
-        String refusal = ClientCheck.refusal(identity, certificate, hello.forward(), now);
+        String refusal = ClientCheck.refusal(identity, certificate, forward, now);
         if (refusal != null) {
-            deny(ctx, identity, remote, hello.forward(), refusal);
+            deny(ctx, identity, remote, forward, refusal);
             return;
         }
-        callHook(ctx, () -> relay.authorizer.authorize(identity, hello.forward(), remote), (decision, error) -> {
+        callHook(ctx, () -> relay.authorizer.authorize(identity, forward, remote), (decision, error) -> {
             if (!ctx.channel().isActive()) {
                 return;
             }
             if (error != null || decision == null) {
-                LOG.atError().setCause(error).addKeyValue("forward", hello.forward()).log("session authorizer failed");
-                deny(ctx, identity, remote, hello.forward(), "authorisation failed on the relay");
+                LOG.atError().setCause(error).addKeyValue("forward", forward).log("session authorizer failed");
+                deny(ctx, identity, remote, forward, "authorisation failed on the relay");
             } else if (!decision.allowed()) {
-                deny(ctx, identity, remote, hello.forward(), decision.reason());
+                deny(ctx, identity, remote, forward, decision.reason());
             } else {
                 Instant end = identity.notAfter().isBefore(decision.expiresAt()) ? identity.notAfter()
                         : decision.expiresAt();
@@ -85,14 +92,14 @@ final class ClientAdmission extends Admission {
         });
     }
 
-    private void deny(ChannelHandlerContext ctx, ClientIdentity identity, InetSocketAddress remote, String forward,
+    private void deny(ChannelHandlerContext ctx, ClientIdentity identity, InetSocketAddress remote, ForwardRef forward,
                       String reason) {
         recordDenial(identity, remote, forward, reason);
         refuse(ctx, Frame.Welcome.refuse(EndReason.DENIED, reason));
     }
 
     /** Counts, logs and reports a denied session. */
-    private void recordDenial(ClientIdentity identity, InetSocketAddress remote, String forward, String reason) {
+    private void recordDenial(ClientIdentity identity, InetSocketAddress remote, ForwardRef forward, String reason) {
         relay.sessionsDenied.incrementAndGet();
         LOG.atInfo().addKeyValue("forward", forward).addKeyValue("peer", remote)
                 .addKeyValue("user", identity == null ? null : identity.username()).addKeyValue("reason", reason)
@@ -104,7 +111,7 @@ final class ClientAdmission extends Admission {
     private void admitProbe(ChannelHandlerContext ctx, Frame.Hello hello, ClientIdentity identity, Decision decision,
                             Instant end) {
         admitted();
-        String forward = hello.forward();
+        ForwardRef forward = identity.forward(); // the one the hello asked for (ClientCheck)
         Multiplexer[] self = new Multiplexer[1];
         Multiplexer mux = new Multiplexer(ctx.channel(),
                 relay.muxSettings("probe forward=" + forward + " peer=" + remote(ctx), EndReason.CLIENT_CLOSED, 0),
@@ -122,7 +129,7 @@ final class ClientAdmission extends Admission {
 
     private void admitSession(ChannelHandlerContext ctx, Frame.Hello hello, ClientIdentity identity, Decision decision,
                               Instant end) {
-        String forward = hello.forward();
+        ForwardRef forward = identity.forward(); // the one the hello asked for (ClientCheck)
         AgentConnection agent = relay.registry.agent(forward);
         if (agent == null || !agent.isOpen()) {
             unavailable(ctx, forward);
@@ -144,7 +151,7 @@ final class ClientAdmission extends Admission {
 
     private void startSession(ChannelHandlerContext ctx, AgentConnection agent, ClientIdentity identity,
                               Decision decision, Instant end, Frame.Hello hello) {
-        String forward = hello.forward();
+        ForwardRef forward = identity.forward(); // the one the hello asked for (ClientCheck)
         Channel channel = ctx.channel();
         InetSocketAddress remote = remote(ctx);
         ClientSession session = new ClientSession(relay.nextId("session"), identity, remote, forward,
@@ -220,7 +227,7 @@ final class ClientAdmission extends Admission {
                 duration, reason, message)));
     }
 
-    private void unavailable(ChannelHandlerContext ctx, String forward) {
+    private void unavailable(ChannelHandlerContext ctx, ForwardRef forward) {
         String reason = "no agent is connected for forward " + forward;
         LOG.atInfo().addKeyValue("forward", forward).addKeyValue("peer", remote(ctx)).log(reason);
         relay.notify(() -> relay.sessionListener.denied(
@@ -234,7 +241,7 @@ final class ClientAdmission extends Admission {
         return Math.max(0, Duration.between(relay.clock.instant(), end).toMillis());
     }
 
-    private static String expiryMessage(String forward, ClientIdentity identity, Instant end) {
+    private static String expiryMessage(ForwardRef forward, ClientIdentity identity, Instant end) {
         return end.equals(identity.notAfter()) ? "client certificate for " + forward + " expired at " + end
                 : "forward " + forward + " expired at " + end;
     }

@@ -1,5 +1,6 @@
 package dev.porthole.relay;
 
+import dev.porthole.protocol.ForwardRef;
 import dev.porthole.protocol.pki.ClientIdentity;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
@@ -13,7 +14,7 @@ final class ClientCheck {
     private ClientCheck() {
     }
 
-    static String refusal(ClientIdentity identity, X509Certificate certificate, String requestedForward, Instant now) {
+    static String refusal(ClientIdentity identity, X509Certificate certificate, ForwardRef requestedForward, Instant now) {
         if (!identity.forward().equals(requestedForward)) {
             return "certificate is for forward " + identity.forward() + ", not " + requestedForward;
         }

@@ -1,5 +1,6 @@
 package dev.porthole.relay;
 
+import dev.porthole.protocol.ForwardRef;
 import dev.porthole.protocol.EndReason;
 import dev.porthole.protocol.ProtocolException;
 import dev.porthole.protocol.Stream;
@@ -22,7 +23,7 @@ final class ClientSession {
     private final String id;
     private final ClientIdentity identity;
     private final InetSocketAddress clientAddress;
-    private final String forward;
+    private final ForwardRef forward;
     private final Instant openedAt;
     private final SessionOutcome outcome = new SessionOutcome();
     private final AtomicLong bytesFromClient = new AtomicLong();
@@ -30,7 +31,7 @@ final class ClientSession {
     private volatile Stream clientStream;
     private volatile Stream agentStream;
 
-    ClientSession(String id, ClientIdentity identity, InetSocketAddress clientAddress, String forward, Instant openedAt) {
+    ClientSession(String id, ClientIdentity identity, InetSocketAddress clientAddress, ForwardRef forward, Instant openedAt) {
         this.id = id;
         this.identity = identity;
         this.clientAddress = clientAddress;
@@ -50,7 +51,7 @@ final class ClientSession {
         return clientAddress;
     }
 
-    String forward() {
+    ForwardRef forward() {
         return forward;
     }
 

@@ -1,5 +1,6 @@
 package dev.porthole.relay;
 
+import dev.porthole.protocol.ForwardRef;
 import dev.porthole.protocol.BindScope;
 import java.time.Instant;
 import java.util.Objects;
@@ -42,7 +43,7 @@ public record Decision(boolean allowed, String reason, BindScope scope, Instant 
      * Denies a certificate bound to another forward that had the same name (its uid is not the current
      * forward's): every authorizer words this the same, so the CLI can tell the user what to do.
      */
-    public static Decision denyEarlierForward(String forward, String certificateUid) {
+    public static Decision denyEarlierForward(ForwardRef forward, String certificateUid) {
         return deny("certificate was issued for an earlier forward named " + forward + " (uid " + certificateUid
                 + "); request a new one");
     }

@@ -1,5 +1,6 @@
 package dev.porthole.relay;
 
+import dev.porthole.protocol.ForwardRef;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -45,7 +46,7 @@ public final class ForwardAccess {
      * Empty when {@code requester} may use the existing forward {@code f} (named {@code name}) at {@code now}; else
      * why not. (A missing forward each caller words for its own users.)
      */
-    public static Optional<String> refusal(String name, Forward f, Requester requester, Instant now) {
+    public static Optional<String> refusal(ForwardRef name, Forward f, Requester requester, Instant now) {
         // the name alone is reusable: a certificate is for the forward that existed when it was signed
         if (requester.certificateUid().isPresent() && !requester.certificateUid().get().equals(f.uid())) {
             return Optional.of(Decision.denyEarlierForward(name, requester.certificateUid().get()).reason());

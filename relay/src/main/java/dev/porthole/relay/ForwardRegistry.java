@@ -1,5 +1,6 @@
 package dev.porthole.relay;
 
+import dev.porthole.protocol.ForwardRef;
 import dev.porthole.protocol.Multiplexer;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,9 +11,9 @@ import java.util.concurrent.ConcurrentHashMap;
 /** What the relay has per forward: its agent, its live sessions, and the clients watching it. Thread-safe. */
 final class ForwardRegistry {
 
-    private final Map<String, AgentConnection> agents = new ConcurrentHashMap<>();
-    private final Map<String, Set<ClientSession>> sessions = new ConcurrentHashMap<>();
-    private final Map<String, Set<Multiplexer>> watchers = new ConcurrentHashMap<>();
+    private final Map<ForwardRef, AgentConnection> agents = new ConcurrentHashMap<>();
+    private final Map<ForwardRef, Set<ClientSession>> sessions = new ConcurrentHashMap<>();
+    private final Map<ForwardRef, Set<Multiplexer>> watchers = new ConcurrentHashMap<>();
 
     /** Registers {@code agent} as its forward's agent and returns the one it replaces, if any. */
     AgentConnection registerAgent(AgentConnection agent) {
@@ -24,7 +25,7 @@ final class ForwardRegistry {
         return agents.remove(agent.forward(), agent);
     }
 
-    AgentConnection agent(String forward) {
+    AgentConnection agent(ForwardRef forward) {
         return agents.get(forward);
     }
 
@@ -52,7 +53,7 @@ final class ForwardRegistry {
         sessions.computeIfPresent(session.forward(), (f, set) -> set.remove(session) && set.isEmpty() ? null : set);
     }
 
-    List<ClientSession> sessions(String forward) {
+    List<ClientSession> sessions(ForwardRef forward) {
         Set<ClientSession> set = sessions.get(forward);
         return set == null ? List.of() : new ArrayList<>(set);
     }
@@ -63,15 +64,15 @@ final class ForwardRegistry {
         return all;
     }
 
-    void addWatcher(String forward, Multiplexer watcher) {
+    void addWatcher(ForwardRef forward, Multiplexer watcher) {
         watchers.computeIfAbsent(forward, f -> ConcurrentHashMap.newKeySet()).add(watcher);
     }
 
-    void removeWatcher(String forward, Multiplexer watcher) {
+    void removeWatcher(ForwardRef forward, Multiplexer watcher) {
         watchers.computeIfPresent(forward, (f, set) -> set.remove(watcher) && set.isEmpty() ? null : set);
     }
 
-    List<Multiplexer> watchers(String forward) {
+    List<Multiplexer> watchers(ForwardRef forward) {
         Set<Multiplexer> set = watchers.get(forward);
         return set == null ? List.of() : new ArrayList<>(set);
     }

@@ -1,5 +1,6 @@
 package dev.porthole.relay;
 
+import dev.porthole.protocol.ForwardRef;
 import dev.porthole.pki.CertificateAuthority;
 import dev.porthole.pki.PemKeys;
 import dev.porthole.protocol.pki.ClientIdentity;
@@ -87,11 +88,12 @@ public final class RelayMain {
     }
 
     private static void demoPki(Path dir, List<String> options) throws IOException {
-        String forward = option(options, "--forward", null);
+        String forwardOption = option(options, "--forward", null);
         String user = option(options, "--user", null);
-        if (forward == null || user == null) {
+        if (forwardOption == null || user == null) {
             throw new IllegalArgumentException("demo-pki needs --forward NS/NAME and --user USER");
         }
+        ForwardRef forward = ForwardRef.parse(forwardOption);
         List<String> groups = new ArrayList<>();
         for (int i = 0; i < options.size() - 1; i++) {
             if (options.get(i).equals("--group")) {

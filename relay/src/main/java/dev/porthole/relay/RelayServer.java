@@ -1,5 +1,6 @@
 package dev.porthole.relay;
 
+import dev.porthole.protocol.ForwardRef;
 import dev.porthole.protocol.EndReason;
 import dev.porthole.protocol.Multiplexer;
 import dev.porthole.protocol.Protocol;
@@ -136,7 +137,7 @@ public final class RelayServer implements AutoCloseable {
         return clientAddress().getPort();
     }
 
-    public boolean isAgentConnected(String forward) {
+    public boolean isAgentConnected(ForwardRef forward) {
         AgentConnection agent = relay.registry.agent(forward);
         return agent != null && agent.isOpen();
     }
@@ -145,11 +146,11 @@ public final class RelayServer implements AutoCloseable {
      * Ends every session of {@code forward} with {@code reason} (clients are told), tells watching clients
      * and closes the forward's agent connection. Returns at once; all is closed well within a second.
      */
-    public void closeForward(String forward, EndReason reason) {
+    public void closeForward(ForwardRef forward, EndReason reason) {
         closeForward(forward, reason, "forward " + forward + " " + describe(reason));
     }
 
-    public void closeForward(String forward, EndReason reason, String message) {
+    public void closeForward(ForwardRef forward, EndReason reason, String message) {
         LOG.atInfo().addKeyValue("forward", forward).addKeyValue("reason", reason).log("closing forward");
         for (ClientSession session : relay.registry.sessions(forward)) {
             session.terminate(reason, message);

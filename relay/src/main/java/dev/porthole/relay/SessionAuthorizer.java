@@ -1,5 +1,6 @@
 package dev.porthole.relay;
 
+import dev.porthole.protocol.ForwardRef;
 import dev.porthole.protocol.pki.ClientIdentity;
 import java.net.InetSocketAddress;
 
@@ -10,5 +11,5 @@ import java.net.InetSocketAddress;
 @FunctionalInterface
 public interface SessionAuthorizer {
 
-    Decision authorize(ClientIdentity identity, String forward, InetSocketAddress clientAddress);
+    Decision authorize(ClientIdentity identity, ForwardRef forward, InetSocketAddress clientAddress);
 }

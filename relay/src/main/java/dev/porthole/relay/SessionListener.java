@@ -1,5 +1,6 @@
 package dev.porthole.relay;
 
+import dev.porthole.protocol.ForwardRef;
 import dev.porthole.protocol.EndReason;
 import dev.porthole.protocol.pki.ClientIdentity;
 import java.net.InetSocketAddress;
@@ -27,15 +28,15 @@ public interface SessionListener {
     default void denied(Denied denial) {
     }
 
-    record Opened(String sessionId, ClientIdentity identity, InetSocketAddress clientAddress, String forward,
+    record Opened(String sessionId, ClientIdentity identity, InetSocketAddress clientAddress, ForwardRef forward,
                   Instant openedAt) {
     }
 
-    record Closed(String sessionId, ClientIdentity identity, InetSocketAddress clientAddress, String forward,
+    record Closed(String sessionId, ClientIdentity identity, InetSocketAddress clientAddress, ForwardRef forward,
                   long bytesFromClient, long bytesToClient, Duration duration, EndReason reason, String message) {
     }
 
-    record Denied(ClientIdentity identity, InetSocketAddress clientAddress, String forward, EndReason reason,
+    record Denied(ClientIdentity identity, InetSocketAddress clientAddress, ForwardRef forward, EndReason reason,
                   String message) {
     }
 }

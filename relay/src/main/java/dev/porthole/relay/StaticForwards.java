@@ -1,5 +1,6 @@
 package dev.porthole.relay;
 
+import dev.porthole.protocol.ForwardRef;
 import dev.porthole.protocol.BindScope;
 import dev.porthole.protocol.pki.ClientIdentity;
 import java.net.InetSocketAddress;
@@ -25,16 +26,16 @@ final class StaticForwards implements AgentAuthenticator, SessionAuthorizer {
     record Forward(String token, String uid, List<String> users, List<String> groups, BindScope scope, Instant expiresAt) {
     }
 
-    private final Map<String, Forward> forwards;
+    private final Map<ForwardRef, Forward> forwards;
     private final Clock clock;
 
-    StaticForwards(Map<String, Forward> forwards, Clock clock) {
+    StaticForwards(Map<ForwardRef, Forward> forwards, Clock clock) {
         this.forwards = Map.copyOf(forwards);
         this.clock = clock;
     }
 
     static StaticForwards fromProperties(Properties properties, Clock clock) {
-        Map<String, Forward> forwards = new HashMap<>();
+        Map<ForwardRef, Forward> forwards = new HashMap<>();
         for (String key : properties.stringPropertyNames()) {
             if (key.startsWith("forward.") && key.endsWith(".token")) {
                 String name = key.substring("forward.".length(), key.length() - ".token".length());
@@ -43,7 +44,7 @@ final class StaticForwards implements AgentAuthenticator, SessionAuthorizer {
                 if (uid == null) {
                     throw new IllegalArgumentException(prefix + "uid is missing: client certificates are bound to it");
                 }
-                forwards.put(ClientIdentity.checkForward(name), new Forward(properties.getProperty(key).trim(),
+                forwards.put(ForwardRef.parse(name), new Forward(properties.getProperty(key).trim(),
                         ClientIdentity.checkUid(uid.trim()),
                         list(properties.getProperty(prefix + "users")), list(properties.getProperty(prefix + "groups")),
                         BindScope.parse(properties.getProperty(prefix + "scope", "Loopback")),
@@ -53,19 +54,19 @@ final class StaticForwards implements AgentAuthenticator, SessionAuthorizer {
         return new StaticForwards(forwards, clock);
     }
 
-    Map<String, Forward> forwards() {
+    Map<ForwardRef, Forward> forwards() {
         return forwards;
     }
 
     @Override
-    public boolean authenticate(String forward, String token) {
+    public boolean authenticate(ForwardRef forward, String token) {
         Forward f = forwards.get(forward);
         return f != null && clock.instant().isBefore(f.expiresAt()) && MessageDigest.isEqual(
                 f.token().getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8));
     }
 
     @Override
-    public Decision authorize(ClientIdentity identity, String forward, InetSocketAddress clientAddress) {
+    public Decision authorize(ClientIdentity identity, ForwardRef forward, InetSocketAddress clientAddress) {
         Forward f = forwards.get(forward);
         if (f == null) {
             return Decision.deny("forward " + forward + " is not served by this relay");

@@ -1,5 +1,6 @@
 package dev.porthole.relay;
 
+import dev.porthole.protocol.ForwardRef;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.porthole.protocol.pki.ClientIdentity;
@@ -24,8 +25,8 @@ class DemoPkiTest {
         ClientIdentity firstClient = ClientIdentity.fromCertificate(Pem.readCertificate(Pem.readFile(first.resolve("client.pem"))));
 
         // when
-        Decision own = forwards(first).authorize(firstClient, "shop/web", null);
-        Decision rerun = forwards(second).authorize(firstClient, "shop/web", null);
+        Decision own = forwards(first).authorize(firstClient, ForwardRef.parse("shop/web"), null);
+        Decision rerun = forwards(second).authorize(firstClient, ForwardRef.parse("shop/web"), null);
 
         // then
         assertThat(own.allowed()).as(own.reason()).isTrue();

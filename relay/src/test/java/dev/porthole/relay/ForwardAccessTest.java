@@ -1,5 +1,6 @@
 package dev.porthole.relay;
 
+import dev.porthole.protocol.ForwardRef;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Instant;
@@ -16,7 +17,7 @@ class ForwardAccessTest {
     private static final Instant LATER = NOW.plusSeconds(600);
     private static final ForwardAccess.Audience ALICE_OR_SRE = (user, groups) -> user.equals("alice") || groups.contains("sre");
     private static final ForwardAccess.Forward ACTIVE = new ForwardAccess.Forward("uid-1", LATER, false, Optional.empty(), ALICE_OR_SRE);
-    private static final String NAME = "shop/db";
+    private static final ForwardRef NAME = new ForwardRef("shop", "db");
 
     static Stream<Arguments> cases() {
         return Stream.of(

@@ -1,5 +1,6 @@
 package dev.porthole.relay;
 
+import dev.porthole.protocol.ForwardRef;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.porthole.protocol.pki.ClientIdentity;
@@ -17,9 +18,9 @@ import org.junit.jupiter.api.Test;
 
 class ForwardRegistryTest {
 
-    private static final ClientIdentity ALICE = new ClientIdentity("alice", List.of("sre"), "shop/db", "uid-1", Instant.MAX);
+    private static final ClientIdentity ALICE = new ClientIdentity("alice", List.of("sre"), ForwardRef.parse("shop/db"), "uid-1", Instant.MAX);
 
-    private static ClientSession session(int n, String forward) {
+    private static ClientSession session(int n, ForwardRef forward) {
         return new ClientSession("session-" + n, ALICE, null, forward, Instant.now());
     }
 
@@ -38,7 +39,7 @@ class ForwardRegistryTest {
             runs.add(threads.submit(() -> {
                 start.await();
                 for (int i = 0; i < 50; i++) {
-                    if (registry.addSession(session(base + i, "shop/db"), 10)) {
+                    if (registry.addSession(session(base + i, ForwardRef.parse("shop/db")), 10)) {
                         admitted.incrementAndGet();
                     }
                 }
@@ -52,7 +53,7 @@ class ForwardRegistryTest {
         threads.shutdown();
         // then
         assertThat(admitted.get()).isEqualTo(10);
-        assertThat(registry.sessions("shop/db")).hasSize(10);
+        assertThat(registry.sessions(ForwardRef.parse("shop/db"))).hasSize(10);
     }
 
     @Test
@@ -60,16 +61,16 @@ class ForwardRegistryTest {
     void slotsAreFreedAndCountedPerForward() {
         // given
         ForwardRegistry registry = new ForwardRegistry();
-        ClientSession first = session(1, "shop/db");
+        ClientSession first = session(1, ForwardRef.parse("shop/db"));
         assertThat(registry.addSession(first, 1)).isTrue();
         // when / then
-        assertThat(registry.addSession(session(2, "shop/db"), 1)).isFalse();
-        assertThat(registry.addSession(session(3, "shop/cache"), 1)).isTrue();
+        assertThat(registry.addSession(session(2, ForwardRef.parse("shop/db")), 1)).isFalse();
+        assertThat(registry.addSession(session(3, ForwardRef.parse("shop/cache")), 1)).isTrue();
         registry.removeSession(first);
-        assertThat(registry.addSession(session(4, "shop/db"), 1)).isTrue();
+        assertThat(registry.addSession(session(4, ForwardRef.parse("shop/db")), 1)).isTrue();
         for (int i = 10; i < 20; i++) {
-            assertThat(registry.addSession(session(i, "shop/unlimited"), 0)).isTrue();
+            assertThat(registry.addSession(session(i, ForwardRef.parse("shop/unlimited")), 0)).isTrue();
         }
-        assertThat(registry.sessions("shop/unlimited")).hasSize(10);
+        assertThat(registry.sessions(ForwardRef.parse("shop/unlimited"))).hasSize(10);
     }
 }

@@ -1,5 +1,6 @@
 package dev.porthole.relay;
 
+import dev.porthole.protocol.ForwardRef;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.porthole.protocol.EndReason;
@@ -62,15 +63,15 @@ class SessionRulesTest {
     void clientChecks() {
         // given
         Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
-        ClientIdentity valid = new ClientIdentity("alice", List.of(), "shop/db", "uid-1", now.plusSeconds(600));
-        ClientIdentity expired = new ClientIdentity("alice", List.of(), "shop/db", "uid-1", now.minusSeconds(1));
+        ClientIdentity valid = new ClientIdentity("alice", List.of(), ForwardRef.parse("shop/db"), "uid-1", now.plusSeconds(600));
+        ClientIdentity expired = new ClientIdentity("alice", List.of(), ForwardRef.parse("shop/db"), "uid-1", now.minusSeconds(1));
         X509Certificate validCert = CA.issueClientCertificate(CertificateAuthority.generateKeyPair().getPublic(), valid);
         X509Certificate expiredCert = CA.issueClientCertificate(CertificateAuthority.generateKeyPair().getPublic(), expired);
         // when / then
-        assertThat(ClientCheck.refusal(valid, validCert, "shop/db", now)).isNull();
-        assertThat(ClientCheck.refusal(valid, validCert, "shop/cache", now))
+        assertThat(ClientCheck.refusal(valid, validCert, ForwardRef.parse("shop/db"), now)).isNull();
+        assertThat(ClientCheck.refusal(valid, validCert, ForwardRef.parse("shop/cache"), now))
                 .isEqualTo("certificate is for forward shop/db, not shop/cache");
-        assertThat(ClientCheck.refusal(expired, expiredCert, "shop/db", now)).startsWith("certificate expired at");
+        assertThat(ClientCheck.refusal(expired, expiredCert, ForwardRef.parse("shop/db"), now)).startsWith("certificate expired at");
     }
 
     @Test
@@ -85,11 +86,11 @@ class SessionRulesTest {
         p.setProperty("forward.shop/db.scope", "Cluster");
         StaticForwards forwards = StaticForwards.fromProperties(p, java.time.Clock.systemUTC());
         // when / then
-        assertThat(forwards.authenticate("shop/db", "t0ken")).isTrue();
-        assertThat(forwards.authenticate("shop/db", "wrong")).isFalse();
-        assertThat(forwards.authorize(new ClientIdentity("bob", List.of("sre"), "shop/db", "uid-1", Instant.MAX), "shop/db", null)
+        assertThat(forwards.authenticate(ForwardRef.parse("shop/db"), "t0ken")).isTrue();
+        assertThat(forwards.authenticate(ForwardRef.parse("shop/db"), "wrong")).isFalse();
+        assertThat(forwards.authorize(new ClientIdentity("bob", List.of("sre"), ForwardRef.parse("shop/db"), "uid-1", Instant.MAX), ForwardRef.parse("shop/db"), null)
                 .scope()).isEqualTo(dev.porthole.protocol.BindScope.CLUSTER);
-        assertThat(forwards.authorize(new ClientIdentity("eve", List.of(), "shop/db", "uid-1", Instant.MAX), "shop/db", null)
+        assertThat(forwards.authorize(new ClientIdentity("eve", List.of(), ForwardRef.parse("shop/db"), "uid-1", Instant.MAX), ForwardRef.parse("shop/db"), null)
                 .allowed()).isFalse();
     }
 
@@ -104,10 +105,10 @@ class SessionRulesTest {
         StaticForwards forwards = StaticForwards.fromProperties(p, java.time.Clock.systemUTC());
 
         // when
-        Decision earlier = forwards.authorize(new ClientIdentity("alice", List.of(), "shop/db", "uid-1", Instant.MAX),
-                "shop/db", null);
-        Decision current = forwards.authorize(new ClientIdentity("alice", List.of(), "shop/db", "uid-2", Instant.MAX),
-                "shop/db", null);
+        Decision earlier = forwards.authorize(new ClientIdentity("alice", List.of(), ForwardRef.parse("shop/db"), "uid-1", Instant.MAX),
+                ForwardRef.parse("shop/db"), null);
+        Decision current = forwards.authorize(new ClientIdentity("alice", List.of(), ForwardRef.parse("shop/db"), "uid-2", Instant.MAX),
+                ForwardRef.parse("shop/db"), null);
 
         // then
         assertThat(earlier.allowed()).isFalse();

@@ -93,7 +93,7 @@ public final class Agent implements AutoCloseable {
         if (stopping) {
             return;
         }
-        Frame.Hello hello = new Frame.Hello(Protocol.VERSION, Role.AGENT, config.forward(), config.token(),
+        Frame.Hello hello = new Frame.Hello(Protocol.VERSION, Role.AGENT, config.forward().toString(), config.token(),
                 config.streamWindow());
         ClientHandshake handshake = new ClientHandshake(hello);
         Channel channel = TunnelPipeline.dial(loop, tls, config.relayHost(), config.relayPort(), config.keepAlive(),

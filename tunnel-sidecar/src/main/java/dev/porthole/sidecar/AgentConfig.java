@@ -1,5 +1,6 @@
 package dev.porthole.sidecar;
 
+import dev.porthole.protocol.ForwardRef;
 import dev.porthole.protocol.Protocol;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -10,7 +11,7 @@ import java.util.Objects;
  * What an agent needs: where the relay is, which forward it serves with which token, the CA that signs
  * the relay's certificate, the target, and the deadline at which it leaves.
  */
-public record AgentConfig(String relayHost, int relayPort, String forward, String token, X509Certificate ca,
+public record AgentConfig(String relayHost, int relayPort, ForwardRef forward, String token, X509Certificate ca,
                           String targetHost, int targetPort, Instant deadline, Duration keepAlive,
                           Duration backoffMin, Duration backoffMax, int streamWindow) {
 
@@ -24,7 +25,7 @@ public record AgentConfig(String relayHost, int relayPort, String forward, Strin
     }
 
     /** A config with default keepalive (15 s), backoff (0.5 s to 30 s) and window. */
-    public static AgentConfig of(String relayHost, int relayPort, String forward, String token, X509Certificate ca,
+    public static AgentConfig of(String relayHost, int relayPort, ForwardRef forward, String token, X509Certificate ca,
                                  String targetHost, int targetPort, Instant deadline) {
         return new AgentConfig(relayHost, relayPort, forward, token, ca, targetHost, targetPort, deadline,
                 Duration.ofSeconds(15), Duration.ofMillis(500), Duration.ofSeconds(30), Protocol.DEFAULT_WINDOW);

@@ -1,5 +1,6 @@
 package dev.porthole.sidecar;
 
+import dev.porthole.protocol.ForwardRef;
 import dev.porthole.protocol.pki.ClientIdentity;
 import dev.porthole.protocol.pki.Pem;
 import java.nio.file.Path;
@@ -74,9 +75,9 @@ public final class AgentSettings {
             values.put(name, value.trim());
         }
         String[] relay = hostPort(require(values, "PORTHOLE_RELAY_ADDRESS"));
-        String forward = require(values, "PORTHOLE_FORWARD");
+        ForwardRef forward;
         try {
-            ClientIdentity.checkForward(forward);
+            forward = ForwardRef.parse(require(values, "PORTHOLE_FORWARD"));
         } catch (IllegalArgumentException e) {
             throw new InvalidSettingsException("PORTHOLE_FORWARD: " + e.getMessage());
         }

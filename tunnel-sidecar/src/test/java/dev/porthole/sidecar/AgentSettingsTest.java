@@ -1,5 +1,6 @@
 package dev.porthole.sidecar;
 
+import dev.porthole.protocol.ForwardRef;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -36,7 +37,7 @@ class AgentSettingsTest {
         // then
         assertThat(config.relayHost()).isEqualTo("relay.porthole.svc");
         assertThat(config.relayPort()).isEqualTo(7443);
-        assertThat(config.forward()).isEqualTo("shop/orders-db");
+        assertThat(config.forward()).isEqualTo(new ForwardRef("shop", "orders-db"));
         assertThat(config.token()).isEqualTo("secret");
         assertThat(config.targetHost()).isEqualTo("127.0.0.1");
         assertThat(config.targetPort()).isEqualTo(5432);

@@ -2,6 +2,8 @@ package dev.porthole.operator.identity;
 
 import dev.porthole.api.v1alpha1.PortForward;
 import dev.porthole.operator.access.ForwardFacts;
+import dev.porthole.operator.access.ForwardRefs;
+import dev.porthole.protocol.ForwardRef;
 import dev.porthole.relay.ForwardAccess;
 import java.time.Instant;
 import java.util.List;
@@ -18,12 +20,17 @@ public record CredentialDecision(boolean approved, String reason, Instant notAft
         if (forwardName == null) {
             return deny("the request names no forward (annotation porthole.dev/forward: NAMESPACE/NAME)");
         }
+        try {
+            ForwardRef.parse(forwardName);
+        } catch (IllegalArgumentException e) {
+            return deny("annotation porthole.dev/forward: " + e.getMessage());
+        }
         if (forward.isEmpty()) {
             return deny("forward " + forwardName + " does not exist");
         }
         PortForward pf = forward.get();
         ForwardAccess.Forward facts = ForwardFacts.of(pf);
-        Optional<String> refusal = ForwardAccess.refusal(forwardName, facts,
+        Optional<String> refusal = ForwardAccess.refusal(ForwardRefs.of(pf), facts,
                 ForwardAccess.Requester.beforeCertificate(username, groups), now);
         if (refusal.isPresent()) {
             return deny(refusal.get());

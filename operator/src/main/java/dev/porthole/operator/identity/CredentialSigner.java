@@ -1,5 +1,6 @@
 package dev.porthole.operator.identity;
 
+import dev.porthole.operator.access.ForwardRefs;
 import dev.porthole.pki.CertificationRequests;
 import dev.porthole.api.v1alpha1.PortForward;
 import dev.porthole.operator.audit.AuditReason;
@@ -79,7 +80,7 @@ public class CredentialSigner implements Reconciler<CertificateSigningRequest> {
         String name = csr.getMetadata().getName();
         String forwardName = csr.getMetadata().getAnnotations() == null ? null
                 : csr.getMetadata().getAnnotations().get(FORWARD_ANNOTATION);
-        Optional<PortForward> forward = forwardName == null ? Optional.empty() : forwards.find(forwardName);
+        Optional<PortForward> forward = forwards.find(forwardName);
         String username = csr.getSpec().getUsername();
         List<String> groups = csr.getSpec().getGroups() == null ? List.of() : csr.getSpec().getGroups();
         Long requested = csr.getSpec().getExpirationSeconds() == null ? null : csr.getSpec().getExpirationSeconds().longValue();
@@ -125,7 +126,7 @@ public class CredentialSigner implements Reconciler<CertificateSigningRequest> {
         }
         X509Certificate cert;
         try {
-            cert = ca.issueClientCertificate(request, new ClientIdentity(username, groups, forwardName,
+            cert = ca.issueClientCertificate(request, new ClientIdentity(username, groups, ForwardRefs.of(forward.get()),
                     forward.get().getMetadata().getUid(), decision.notAfter()));
         } catch (RuntimeException e) {
             // a malformed request is the requester's problem, not a reason to retry forever; failures of the

@@ -3,12 +3,12 @@ package dev.porthole.operator.reconcile;
 import dev.porthole.api.v1alpha1.PortForward;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
-import io.javaoperatorsdk.operator.api.config.informer.Informer;
+import io.javaoperatorsdk.operator.api.config.informer.InformerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.dependent.GarbageCollected;
 import io.javaoperatorsdk.operator.processing.dependent.Creator;
-import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependentResource;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependentResourceConfigBuilder;
 import java.security.SecureRandom;
 import java.util.Base64;
 
@@ -17,7 +17,6 @@ import java.util.Base64;
  * holds it), owned by the forward so the garbage collector removes it with the forward. Its informer watches
  * only Secrets labelled as Porthole's, so the operator never caches the cluster's other Secrets.
  */
-@KubernetesDependent(informer = @Informer(labelSelector = AgentTokenSecret.MANAGED_BY + "=" + AgentTokenSecret.PORTHOLE))
 public class AgentTokenSecret extends KubernetesDependentResource<Secret, PortForward>
         implements Creator<Secret, PortForward>, GarbageCollected<PortForward> {
     public static final String TOKEN_KEY = "token";
@@ -27,6 +26,22 @@ public class AgentTokenSecret extends KubernetesDependentResource<Secret, PortFo
 
     public AgentTokenSecret() {
         super(Secret.class);
+    }
+
+    /** The dependent as the forward workflow uses it: its informer sees only Secrets labelled as Porthole's. */
+    static AgentTokenSecret labelSelected() {
+        AgentTokenSecret secret = new AgentTokenSecret();
+        secret.configureWith(new KubernetesDependentResourceConfigBuilder<Secret>()
+                .withKubernetesDependentInformerConfig(InformerConfiguration.builder(Secret.class)
+                        .withLabelSelector(MANAGED_BY + "=" + PORTHOLE)
+                        .build())
+                .build());
+        return secret;
+    }
+
+    @Override
+    public String name() {
+        return "agent-token";
     }
 
     public static String nameFor(PortForward pf) {

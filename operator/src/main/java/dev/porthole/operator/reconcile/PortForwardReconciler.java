@@ -5,23 +5,17 @@ import dev.porthole.api.v1alpha1.PortForward;
 import dev.porthole.api.v1alpha1.PortForwardPolicy;
 import dev.porthole.api.v1alpha1.PortForwardStatus;
 import dev.porthole.api.v1alpha1.RelayEndpoint;
-import dev.porthole.operator.RelayEndpoints;
-import dev.porthole.operator.relay.ForwardActivity;
-import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import dev.porthole.operator.RelayControl;
+import dev.porthole.operator.RelayEndpoints;
+import dev.porthole.operator.access.ForwardRefs;
 import dev.porthole.operator.audit.AuditReason;
 import dev.porthole.operator.audit.AuditRecorder;
-import dev.porthole.operator.policy.EffectivePolicy;
-import dev.porthole.operator.policy.PolicyEvaluator;
-import dev.porthole.operator.status.Conditions;
-import dev.porthole.operator.authz.CreatorAuthorization;
-import dev.porthole.operator.authz.CreatorVerification;
 import dev.porthole.operator.authz.DefaultExclusions;
+import dev.porthole.operator.relay.ForwardActivity;
 import dev.porthole.operator.time.Expiry;
 import dev.porthole.protocol.EndReason;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -31,10 +25,9 @@ import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.MaxReconciliationInterval;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
-import io.javaoperatorsdk.operator.api.reconciler.Workflow;
-import io.javaoperatorsdk.operator.api.reconciler.dependent.Dependent;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import java.time.Clock;
 import java.time.Duration;
@@ -44,19 +37,18 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The life of a PortForward: policy → expiry → target → agent token → agent → Active, and at
- * {@code expiresAt} the Expired record and deletion. Every decision is derived from the resource and
- * the cluster (never from memory), so a restarted operator continues where it stopped and expires
- * overdue forwards at once.
+ * The life of a PortForward. Each pass: the {@link ForwardJudge}'s verdict (policy, creator, target, agent), the
+ * {@link ForwardWorkflow} (token Secret, then agent, only for an Active verdict), the whole status from
+ * {@link StatusBuilder}, the audit records of the change, and the next wake-up; at {@code expiresAt} the Expired
+ * record and deletion. Every decision is derived from the resource and the cluster (never from memory), so a restarted
+ * operator continues where it stopped and expires overdue forwards at once.
  */
-@Workflow(explicitInvocation = true, dependents = @Dependent(type = AgentTokenSecret.class))
 @ControllerConfiguration(name = "portforward",
         maxReconciliationInterval = @MaxReconciliationInterval(interval = 60, timeUnit = TimeUnit.SECONDS))
 public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<PortForward> {
@@ -66,18 +58,13 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
     private final KubernetesClient client;
     private final Clock clock;
     private final AuditRecorder audit;
-    private final TargetResolver targets;
-    private final AgentInjector injector;
     private final RelayControl relay;
     private final RelayEndpoints endpoints;
     private final ForwardActivity activity;
-    private final CreatorVerification creators;
-    /** Forwards (by uid) whose creator was verified: a fact about their creation, so checked once per operator run. */
-    private final Set<String> verifiedCreators = ConcurrentHashMap.newKeySet();
+    private final ForwardJudge judge;
+    private final ForwardWorkflow workflow;
     private volatile InformerEventSource<Pod, PortForward> podCache;
     private volatile InformerEventSource<PortForwardPolicy, PortForward> policyCache;
-    private final CreatorAuthorization authorization;
-    private final DefaultExclusions exclusions;
 
     public PortForwardReconciler(KubernetesClient client, Clock clock, String agentImage, RelayEndpoints endpoints,
                                  AuditRecorder audit, RelayControl relay, ForwardActivity activity,
@@ -88,7 +75,7 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
         this.relay = relay;
         this.endpoints = endpoints;
         this.activity = activity;
-        this.targets = new TargetResolver(client, new TargetResolver.PodLookup() {
+        TargetResolver targets = new TargetResolver(client, new TargetResolver.PodLookup() {
             @Override
             public Optional<Pod> byName(String namespace, String name) {
                 return podCache == null ? Optional.empty() : podCache.get(new ResourceID(name, namespace));
@@ -100,10 +87,10 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
                         && pod.getMetadata().getLabels().entrySet().containsAll(selector.entrySet())).toList();
             }
         });
-        this.injector = new AgentInjector(client, agentImage, endpoints);
-        this.creators = CreatorVerification.from(client);
-        this.authorization = new CreatorAuthorization(client);
-        this.exclusions = exclusions;
+        this.judge = new ForwardJudge(client, targets, () -> policyCache == null
+                ? Set.copyOf(client.resources(PortForwardPolicy.class).list().getItems())
+                : policyCache.list().collect(Collectors.toSet()), exclusions);
+        this.workflow = new ForwardWorkflow(new AgentInjector(client, agentImage, endpoints), audit, activity);
     }
 
     @Override
@@ -133,11 +120,10 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
         policyCache = policies;
         // The relay reports agents and sessions; each report (coalesced) reconciles that forward's status.
         var relayReports = new SimpleInboundEventSource<PortForward>("relay-activity");
-        activity.onChange(forward -> {
-            int slash = forward.indexOf('/');
-            relayReports.propagateEvent(new ResourceID(forward.substring(slash + 1), forward.substring(0, slash)));
-        });
-        return List.of(pods, policies, relayReports);
+        activity.onChange(forward -> relayReports.propagateEvent(new ResourceID(forward.name(), forward.namespace())));
+        List<EventSource<?, PortForward>> sources = new ArrayList<>(workflow.eventSources(context));
+        sources.addAll(List.of(pods, policies, relayReports));
+        return sources;
     }
 
     static boolean coveredBy(PortForwardPolicy policy, PortForward pf) {
@@ -169,15 +155,16 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
         }
         Duration remaining = Duration.between(now, expiresAt);
 
-        Verdict verdict = judge(pf, old, expiresAt, now);
-        if (verdict instanceof Verdict.Active active) {
-            verdict = provide(pf, old, active, expiresAt, context);
+        Verdict verdict = judge.judge(pf, old, expiresAt, now);
+        if (verdict instanceof Verdict.Active) {
+            recordAcceptance(pf, old, expiresAt); // first, so the records read Accepted, then AgentInjected
         }
-        PortForwardStatus next = StatusBuilder.build(old, verdict, activity.of(pf.qualifiedName()),
+        verdict = workflow.run(pf, verdict, context);
+        PortForwardStatus next = StatusBuilder.build(old, verdict, activity.of(ForwardRefs.of(pf)),
                 new RelayEndpoint(endpoints.clientAddress(), endpoints.caPem()), expiresAt, pf.getMetadata().getGeneration(), now);
         recordTransition(pf, old, next, verdict, expiresAt);
         pf.setStatus(next);
-        log.debug("forward reconciled forward={} phase={} remaining={}", pf.qualifiedName(), next.getPhase(), remaining);
+        log.debug("forward reconciled forward={} phase={} remaining={}", ForwardRefs.of(pf), next.getPhase(), remaining);
         if (verdict instanceof Verdict.Unavailable) {
             return UpdateControl.patchStatus(pf).rescheduleAfter(
                     remaining.compareTo(RETRY_UNAVAILABLE_TARGET) < 0 ? remaining : RETRY_UNAVAILABLE_TARGET);
@@ -186,108 +173,10 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
         return UpdateControl.patchStatus(pf).rescheduleAfter(remaining);
     }
 
-    /** Policy, then the creator, then the target, then the agent: the first that refuses decides. */
-    private Verdict judge(PortForward pf, PortForwardStatus old, Instant expiresAt, Instant now) {
-        String ns = pf.getMetadata().getNamespace();
-        EffectivePolicy policy = PolicyEvaluator.effective(ns, isPolicyCompliant(old) ? cachedPolicies() : policies());
-        List<String> violations = PolicyEvaluator.violations(pf.getSpec(), numericPort(pf), policy);
-        if (!violations.isEmpty()) {
-            return new Verdict.PolicyViolation(String.join("; ", violations));
-        }
-        // Who created the forward, and may they reach this target themselves? Nothing is resolved or injected
-        // for a forward whose creator is unverified, excluded or not allowed.
-        List<String> refusals = new ArrayList<>();
-        Optional<String> unverified = verifiedCreators.contains(pf.getMetadata().getUid()) ? Optional.empty()
-                : creators.whyUnverified(pf);
-        if (unverified.isEmpty()) {
-            verifiedCreators.add(pf.getMetadata().getUid());
-        }
-        unverified.ifPresent(refusals::add);
-        refusals.addAll(exclusions.forNamespace(ns, policy));
-        String refusal = unverified.isPresent() ? "CreatorUnverified" : "CreatorNotAuthorized";
-        if (pf.getSpec().getRequestedBy() == null) {
-            return new Verdict.CreatorRefused(refusal, String.join("; ", refusals));
-        }
-        ResolvedTarget target;
-        try {
-            target = targets.resolve(pf);
-        } catch (TargetUnavailableException e) {
-            if (!refusals.isEmpty()) {
-                return new Verdict.CreatorRefused(refusal, String.join("; ", refusals));
-            }
-            return new Verdict.Unavailable(AuditReason.TargetUnavailable, e.getMessage(), false);
-        }
-        refusals.addAll(exclusions.forPod(target.pod(), policy));
-        authorization.refusal(pf.getSpec().getRequestedBy(), ns, target.podName()).ifPresent(refusals::add);
-        if (!refusals.isEmpty()) {
-            return new Verdict.CreatorRefused(refusal, String.join("; ", refusals));
-        }
-        violations = PolicyEvaluator.violations(pf.getSpec(), target.port(), policy);
-        if (!violations.isEmpty()) {
-            return new Verdict.PolicyViolation(String.join("; ", violations));
-        }
-        AgentLifecycle.Plan agent = AgentLifecycle.plan(target.pod(), pf, expiresAt, now);
-        if (agent instanceof AgentLifecycle.GiveUp gaveUp) {
-            return new Verdict.Unavailable(AuditReason.AgentFailed,
-                    gaveUp.why() + "; delete and re-apply the forward to try again", true);
-        }
-        long liveAgents = AgentCapacity.liveAgents(target.pod());
-        if (!(agent instanceof AgentLifecycle.Keep) && liveAgents >= policy.maxAgentsPerPod()) {
-            return new Verdict.Unavailable(AuditReason.AgentLimitReached, "pod " + target.podName() + " already runs "
-                    + liveAgents + " live Porthole agents, the most a pod may hold ("
-                    + policy.maxAgentsPerPod() + "); waiting for one to exit at its forward's expiry", true);
-        }
-        return new Verdict.Active(target, agent, pf.getSpec().getRequestedBy().getUser());
-    }
-
-    /**
-     * What an Active forward needs: its token Secret and its agent. An API refusal that retrying cannot cure (forbidden,
-     * refused by admission, the pod gone) turns it into an Unavailable verdict saying so; anything else is thrown for
-     * the SDK's retry. Acceptance is recorded first, so the records read Accepted, then AgentInjected.
-     */
-    private Verdict provide(PortForward pf, PortForwardStatus old, Verdict.Active active, Instant expiresAt,
-                            Context<PortForward> context) {
-        recordAcceptance(pf, old, expiresAt);
-        try {
-            context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
-            inject(pf, active, expiresAt);
-            return active;
-        } catch (KubernetesClientException e) {
-            String what = "adding the agent to pod " + active.target().podName();
-            return ApiRefusal.explain(e, what).<Verdict>map(m -> new Verdict.Unavailable(AuditReason.AgentInjectionFailed, m, true))
-                    .orElseThrow(() -> e);
-        } catch (RuntimeException e) {
-            // the SDK wraps a dependent's failure: unwrap it once to see the API server's answer
-            if (e.getCause() instanceof KubernetesClientException k) {
-                return ApiRefusal.explain(k, "creating the agent token Secret for " + pf.qualifiedName())
-                        .<Verdict>map(m -> new Verdict.Unavailable(AuditReason.AgentInjectionFailed, m, true))
-                        .orElseThrow(() -> e);
-            }
-            throw e;
-        }
-    }
-
     private void recordAcceptance(PortForward pf, PortForwardStatus old, Instant expiresAt) {
-        if (!isPolicyCompliant(old) && !isPolicyCompliant(liveStatus(pf))) {
+        if (!ForwardJudge.isPolicyCompliant(old) && !ForwardJudge.isPolicyCompliant(liveStatus(pf))) {
             audit.record(pf, AuditReason.Accepted, "forward accepted until " + expiresAt,
                     Map.of("expiresAt", expiresAt.toString(), "bindScope", pf.getSpec().effectiveBindScope().name()));
-        }
-    }
-
-    /** Injects the agent the plan asks for (never twice: the injector decides on the live pod) and records it. */
-    private void inject(PortForward pf, Verdict.Active active, Instant expiresAt) {
-        AgentLifecycle.Plan agent = active.agent();
-        ResolvedTarget target = active.target();
-        if (agent instanceof AgentLifecycle.Keep || !injector.inject(pf, target, agent.container(), expiresAt)) {
-            return;
-        }
-        if (agent instanceof AgentLifecycle.Replace replaced) {
-            audit.record(pf, AuditReason.AgentReplaced, replaced.why() + "; injected " + replaced.container()
-                            + " (replacement " + replaced.replacement() + " of " + AgentLifecycle.MAX_REPLACEMENTS + ")",
-                    Map.of("pod", target.podName(), "container", replaced.container(), "ended", replaced.ended()));
-        } else {
-            audit.record(pf, AuditReason.AgentInjected, "agent injected into pod " + target.podName(),
-                    Map.of("pod", target.podName(), "container", agent.container(), "targetPort", target.port()));
         }
     }
 
@@ -309,18 +198,18 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
             audit.record(pf, AuditReason.Rejected, "forward rejected: " + message);
             // A forward a tightened policy no longer allows must not stay usable through sessions opened before:
             // they are cut (a forward rejected from the start has none).
-            relay.closeForward(pf.qualifiedName(), EndReason.REJECTED, "rejected by policy: " + message);
+            relay.closeForward(ForwardRefs.of(pf), EndReason.REJECTED, "rejected by policy: " + message);
         } else if (verdict instanceof Verdict.CreatorRefused) {
             audit.record(pf, AuditReason.Rejected, "forward rejected: " + message);
             // a creator whose right is gone must not keep an audience connected through sessions opened before
-            relay.closeForward(pf.qualifiedName(), EndReason.REJECTED, "creator not authorized: " + message);
+            relay.closeForward(ForwardRefs.of(pf), EndReason.REJECTED, "creator not authorized: " + message);
         } else if (verdict instanceof Verdict.Unavailable u) {
             audit.record(pf, u.reason(), u.reason() == AuditReason.TargetUnavailable ? "target unavailable: " + message : message);
         }
     }
 
     private void expire(PortForward pf, Instant expiresAt) {
-        relay.closeForward(pf.qualifiedName(), EndReason.EXPIRED, "expired");
+        relay.closeForward(ForwardRefs.of(pf), EndReason.EXPIRED, "expired");
         // the cached copy may not show our own deletion yet: ask the API server, so Expired is written once
         PortForward live = client.resources(PortForward.class).inNamespace(pf.getMetadata().getNamespace())
                 .withName(pf.getMetadata().getName()).get();
@@ -335,20 +224,15 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
     public DeleteControl cleanup(PortForward pf, Context<PortForward> context) {
         Instant expiresAt = Expiry.of(pf);
         if (!clock.instant().isBefore(expiresAt)) {
-            relay.closeForward(pf.qualifiedName(), EndReason.EXPIRED, "expired");
+            relay.closeForward(ForwardRefs.of(pf), EndReason.EXPIRED, "expired");
         } else {
-            relay.closeForward(pf.qualifiedName(), EndReason.REVOKED, "revoked");
+            relay.closeForward(ForwardRefs.of(pf), EndReason.REVOKED, "revoked");
             audit.record(pf, AuditReason.Revoked, "forward deleted before its expiry; sessions closed",
                     Map.of("expiresAt", expiresAt.toString()));
         }
-        relay.forget(pf.qualifiedName(), pf.getMetadata().getUid());
-        verifiedCreators.remove(pf.getMetadata().getUid());
+        relay.forget(ForwardRefs.of(pf), pf.getMetadata().getUid());
+        judge.forget(pf);
         return DeleteControl.defaultDelete();
-    }
-
-    private static boolean isPolicyCompliant(PortForwardStatus status) {
-        return status != null && Conditions.find(status.getConditions(), Conditions.POLICY_COMPLIANT)
-                .map(c -> "True".equals(c.getStatus())).orElse(false);
     }
 
     private static boolean isNews(PortForwardStatus status, Phase phase, String message) {
@@ -364,18 +248,4 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
                 .withName(pf.getMetadata().getName()).get();
         return live == null ? null : live.getStatus();
     }
-
-    private Integer numericPort(PortForward pf) {
-        var port = pf.getSpec().getTarget().getPort();
-        return port == null ? null : port.getIntVal();
-    }
-
-    private Set<PortForwardPolicy> policies() {
-        return Set.copyOf(client.resources(PortForwardPolicy.class).list().getItems());
-    }
-
-    private Set<PortForwardPolicy> cachedPolicies() {
-        return policyCache == null ? policies() : policyCache.list().collect(Collectors.toSet());
-    }
-
 }

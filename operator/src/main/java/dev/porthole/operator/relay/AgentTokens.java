@@ -1,5 +1,6 @@
 package dev.porthole.operator.relay;
 
+import dev.porthole.protocol.ForwardRef;
 import dev.porthole.api.v1alpha1.PortForward;
 import dev.porthole.operator.reconcile.AgentTokenSecret;
 import dev.porthole.relay.AgentAuthenticator;
@@ -14,15 +15,15 @@ import java.util.function.Function;
 /** Accepts an agent only with its forward's current token, compared in constant time, while the forward is live. */
 public final class AgentTokens implements AgentAuthenticator {
     private final KubernetesClient client;
-    private final Function<String, Optional<PortForward>> forwards;
+    private final Function<ForwardRef, Optional<PortForward>> forwards;
 
-    public AgentTokens(KubernetesClient client, Function<String, Optional<PortForward>> forwards) {
+    public AgentTokens(KubernetesClient client, Function<ForwardRef, Optional<PortForward>> forwards) {
         this.client = client;
         this.forwards = forwards;
     }
 
     @Override
-    public boolean authenticate(String forward, String token) {
+    public boolean authenticate(ForwardRef forward, String token) {
         if (token == null || token.isEmpty()) {
             return false;
         }

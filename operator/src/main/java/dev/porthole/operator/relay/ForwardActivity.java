@@ -1,5 +1,6 @@
 package dev.porthole.operator.relay;
 
+import dev.porthole.protocol.ForwardRef;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -23,28 +24,28 @@ public final class ForwardActivity implements AutoCloseable {
         static final Snapshot EMPTY = new Snapshot(false, null, 0, 0, 0, 0);
     }
 
-    private final Map<String, Snapshot> byForward = new ConcurrentHashMap<>();
-    private final Map<String, Boolean> pending = new ConcurrentHashMap<>();
+    private final Map<ForwardRef, Snapshot> byForward = new ConcurrentHashMap<>();
+    private final Map<ForwardRef, Boolean> pending = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "porthole-activity");
         t.setDaemon(true);
         return t;
     });
-    private volatile Consumer<String> listener = forward -> { };
+    private volatile Consumer<ForwardRef> listener = forward -> { };
 
-    public void onChange(Consumer<String> listener) {
+    public void onChange(Consumer<ForwardRef> listener) {
         this.listener = listener;
     }
 
-    public Snapshot of(String forward) {
+    public Snapshot of(ForwardRef forward) {
         return byForward.getOrDefault(forward, Snapshot.EMPTY);
     }
 
-    public long activeSessions(String forward) {
+    public long activeSessions(ForwardRef forward) {
         return of(forward).active();
     }
 
-    void agentConnected(String forward, Instant at) {
+    void agentConnected(ForwardRef forward, Instant at) {
         byForward.compute(forward, (k, s) -> {
             Snapshot c = s == null ? Snapshot.EMPTY : s;
             return new Snapshot(true, at, c.active(), c.total(), c.bytesIn(), c.bytesOut());
@@ -52,13 +53,13 @@ public final class ForwardActivity implements AutoCloseable {
         listener.accept(forward);
     }
 
-    void agentDisconnected(String forward) {
+    void agentDisconnected(ForwardRef forward) {
         byForward.computeIfPresent(forward, (k, c) ->
                 new Snapshot(false, c.agentConnectedAt(), c.active(), c.total(), c.bytesIn(), c.bytesOut()));
         listener.accept(forward);
     }
 
-    void sessionOpened(String forward) {
+    void sessionOpened(ForwardRef forward) {
         byForward.compute(forward, (k, s) -> {
             Snapshot c = s == null ? Snapshot.EMPTY : s;
             return new Snapshot(c.agentConnected(), c.agentConnectedAt(), c.active() + 1, c.total() + 1, c.bytesIn(), c.bytesOut());
@@ -66,13 +67,13 @@ public final class ForwardActivity implements AutoCloseable {
         coalesce(forward);
     }
 
-    void sessionClosed(String forward, long bytesIn, long bytesOut) {
+    void sessionClosed(ForwardRef forward, long bytesIn, long bytesOut) {
         byForward.computeIfPresent(forward, (k, c) -> new Snapshot(c.agentConnected(), c.agentConnectedAt(),
                 Math.max(0, c.active() - 1), c.total(), c.bytesIn() + bytesIn, c.bytesOut() + bytesOut));
         coalesce(forward);
     }
 
-    void forget(String forward) {
+    void forget(ForwardRef forward) {
         byForward.remove(forward);
     }
 
@@ -86,7 +87,7 @@ public final class ForwardActivity implements AutoCloseable {
         timer.schedule(task, delay.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    private void coalesce(String forward) {
+    private void coalesce(ForwardRef forward) {
         if (pending.putIfAbsent(forward, Boolean.TRUE) == null) {
             timer.schedule(() -> {
                 pending.remove(forward);

@@ -1,10 +1,11 @@
 package dev.porthole.operator.relay;
 
 import dev.porthole.api.v1alpha1.PortForward;
+import dev.porthole.protocol.ForwardRef;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.Optional;
 
-/** Reads a forward by "namespace/name" from the API server, so every relay decision sees its current state. */
+/** Reads a forward from the API server, so every relay decision sees its current state. */
 public final class ForwardLookup {
     private final KubernetesClient client;
 
@@ -12,12 +13,17 @@ public final class ForwardLookup {
         this.client = client;
     }
 
+    public Optional<PortForward> find(ForwardRef forward) {
+        return Optional.ofNullable(client.resources(PortForward.class).inNamespace(forward.namespace())
+                .withName(forward.name()).get());
+    }
+
+    /** The forward a text such as an annotation names: empty when it names none or is not {@code NAMESPACE/NAME}. */
     public Optional<PortForward> find(String forward) {
-        int slash = forward == null ? -1 : forward.indexOf('/');
-        if (slash <= 0 || slash == forward.length() - 1) {
+        try {
+            return forward == null ? Optional.empty() : find(ForwardRef.parse(forward));
+        } catch (IllegalArgumentException e) {
             return Optional.empty();
         }
-        return Optional.ofNullable(client.resources(PortForward.class).inNamespace(forward.substring(0, slash))
-                .withName(forward.substring(slash + 1)).get());
     }
 }

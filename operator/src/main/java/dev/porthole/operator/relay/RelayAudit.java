@@ -1,5 +1,6 @@
 package dev.porthole.operator.relay;
 
+import dev.porthole.protocol.ForwardRef;
 import dev.porthole.api.v1alpha1.PortForward;
 import dev.porthole.operator.audit.AuditReason;
 import dev.porthole.operator.audit.AuditRecorder;
@@ -23,17 +24,17 @@ import java.util.function.Function;
 public final class RelayAudit implements SessionListener, AgentListener {
     private final AuditRecorder audit;
     private final ForwardActivity activity;
-    private final Function<String, Optional<PortForward>> forwards;
+    private final Function<ForwardRef, Optional<PortForward>> forwards;
     private final Clock clock;
     private final OperatorMetrics metrics;
-    private final Map<String, PortForward> known = new ConcurrentHashMap<>();
+    private final Map<ForwardRef, PortForward> known = new ConcurrentHashMap<>();
 
-    public RelayAudit(AuditRecorder audit, ForwardActivity activity, Function<String, Optional<PortForward>> forwards, Clock clock) {
+    public RelayAudit(AuditRecorder audit, ForwardActivity activity, Function<ForwardRef, Optional<PortForward>> forwards, Clock clock) {
         this(audit, activity, forwards, clock, OperatorMetrics.NONE);
     }
 
     /** As above, also counting sessions, bytes, denials and agent connections into {@code metrics}. */
-    public RelayAudit(AuditRecorder audit, ForwardActivity activity, Function<String, Optional<PortForward>> forwards, Clock clock,
+    public RelayAudit(AuditRecorder audit, ForwardActivity activity, Function<ForwardRef, Optional<PortForward>> forwards, Clock clock,
                       OperatorMetrics metrics) {
         this.audit = audit;
         this.activity = activity;
@@ -89,7 +90,7 @@ public final class RelayAudit implements SessionListener, AgentListener {
     }
 
     @Override
-    public void connected(String forward, InetSocketAddress remoteAddress) {
+    public void connected(ForwardRef forward, InetSocketAddress remoteAddress) {
         activity.agentConnected(forward, clock.instant());
         metrics.agentConnected();
         forward(forward).ifPresent(pf -> audit.record(pf, AuditReason.AgentConnected,
@@ -97,7 +98,7 @@ public final class RelayAudit implements SessionListener, AgentListener {
     }
 
     @Override
-    public void disconnected(String forward, InetSocketAddress remoteAddress, EndReason reason, String message) {
+    public void disconnected(ForwardRef forward, InetSocketAddress remoteAddress, EndReason reason, String message) {
         activity.agentDisconnected(forward);
         if (reason == EndReason.EXPIRED || reason == EndReason.REVOKED || reason == EndReason.REJECTED
                 || reason == EndReason.RELAY_SHUTDOWN) {
@@ -108,14 +109,14 @@ public final class RelayAudit implements SessionListener, AgentListener {
     }
 
     @Override
-    public void rejected(String forward, InetSocketAddress remoteAddress, String reason) {
+    public void rejected(ForwardRef forward, InetSocketAddress remoteAddress, String reason) {
         metrics.agentRejected();
         forwards.apply(forward).ifPresent(pf -> audit.record(pf, AuditReason.AgentRejected,
                 "agent refused: " + reason, Map.of("agent", address(remoteAddress))));
     }
 
     /** Forgets {@code forward} unless a newer forward of that name (another uid) has been seen since. */
-    void forgetForward(String forward, String uid) {
+    void forgetForward(ForwardRef forward, String uid) {
         PortForward remembered = known.get(forward);
         if (remembered == null || uid.equals(remembered.getMetadata().getUid())) {
             known.remove(forward);
@@ -128,7 +129,7 @@ public final class RelayAudit implements SessionListener, AgentListener {
         return known.size();
     }
 
-    private Optional<PortForward> forward(String forward) {
+    private Optional<PortForward> forward(ForwardRef forward) {
         Optional<PortForward> live = forwards.apply(forward);
         live.ifPresent(pf -> known.put(forward, pf));
         return live.isPresent() ? live : Optional.ofNullable(known.get(forward));

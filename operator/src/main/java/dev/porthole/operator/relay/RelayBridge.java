@@ -1,5 +1,6 @@
 package dev.porthole.operator.relay;
 
+import dev.porthole.protocol.ForwardRef;
 import dev.porthole.operator.RelayControl;
 import dev.porthole.operator.audit.AuditRecorder;
 import dev.porthole.operator.metrics.OperatorMetrics;
@@ -64,7 +65,7 @@ public final class RelayBridge implements RelayControl, AutoCloseable {
     }
 
     @Override
-    public void closeForward(String forward, EndReason reason, String why) {
+    public void closeForward(ForwardRef forward, EndReason reason, String why) {
         server.closeForward(forward, reason, "forward " + forward + " " + why);
     }
 
@@ -74,7 +75,7 @@ public final class RelayBridge implements RelayControl, AutoCloseable {
      * for the life of the process.
      */
     @Override
-    public void forget(String forward, String uid) {
+    public void forget(ForwardRef forward, String uid) {
         activity.later(FORGET_AFTER, () -> relayAudit.forgetForward(forward, uid));
     }
 

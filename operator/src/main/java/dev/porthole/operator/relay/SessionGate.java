@@ -1,5 +1,6 @@
 package dev.porthole.operator.relay;
 
+import dev.porthole.protocol.ForwardRef;
 import dev.porthole.api.v1alpha1.PortForward;
 import dev.porthole.operator.access.ForwardFacts;
 import dev.porthole.operator.policy.EffectivePolicy;
@@ -20,13 +21,13 @@ import java.util.function.Function;
  * is reached from inside its {@code sourceRanges}, and {@code maxSessions} is not reached.
  */
 public final class SessionGate implements SessionAuthorizer {
-    private final Function<String, Optional<PortForward>> forwards;
+    private final Function<ForwardRef, Optional<PortForward>> forwards;
     private final Function<String, EffectivePolicy> policies;
     private final ForwardActivity activity;
     private final Clock clock;
 
     /** {@code policies} gives the effective policy of a namespace (its session limit applies too). */
-    public SessionGate(Function<String, Optional<PortForward>> forwards, Function<String, EffectivePolicy> policies,
+    public SessionGate(Function<ForwardRef, Optional<PortForward>> forwards, Function<String, EffectivePolicy> policies,
                        ForwardActivity activity, Clock clock) {
         this.forwards = forwards;
         this.policies = policies;
@@ -35,7 +36,7 @@ public final class SessionGate implements SessionAuthorizer {
     }
 
     @Override
-    public Decision authorize(ClientIdentity identity, String forward, InetSocketAddress clientAddress) {
+    public Decision authorize(ClientIdentity identity, ForwardRef forward, InetSocketAddress clientAddress) {
         Optional<PortForward> found = forwards.apply(forward);
         if (found.isEmpty()) {
             return Decision.deny("forward " + forward + " does not exist (revoked or expired)");

@@ -1,5 +1,6 @@
 package dev.porthole.operator.relay;
 
+import dev.porthole.protocol.ForwardRef;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.porthole.api.v1alpha1.PortForward;
@@ -20,7 +21,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 class RelayAuditForgetTest {
-    private static final String FORWARD = "shop/db";
+    private static final ForwardRef FORWARD = new ForwardRef("shop", "db");
     private static final InetSocketAddress AGENT = new InetSocketAddress("10.245.0.3", 40000);
 
     private final ForwardActivity activity = new ForwardActivity();

@@ -8,6 +8,7 @@ import dev.porthole.api.v1alpha1.PortForwardStatus;
 import dev.porthole.api.v1alpha1.BindScope;
 import dev.porthole.operator.policy.EffectivePolicy;
 import dev.porthole.operator.support.Forwards;
+import dev.porthole.protocol.ForwardRef;
 import dev.porthole.protocol.pki.ClientIdentity;
 import dev.porthole.relay.Decision;
 import java.net.InetSocketAddress;
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 class SessionGateTest {
+    private static final ForwardRef DB = new ForwardRef("shop", "db");
     private static final Instant NOW = Instant.parse("2026-11-25T15:00:00Z");
     private static final InetSocketAddress CLIENT = new InetSocketAddress("127.0.0.1", 40000);
 
@@ -40,7 +42,7 @@ class SessionGateTest {
         SessionGate gate = gate(activeForward("uid-now"));
 
         // when
-        Decision decision = gate.authorize(alice("uid-now"), "shop/db", CLIENT);
+        Decision decision = gate.authorize(alice("uid-now"), DB, CLIENT);
 
         // then
         assertThat(decision.allowed()).as(decision.reason()).isTrue();
@@ -53,7 +55,7 @@ class SessionGateTest {
         SessionGate gate = gate(activeForward("uid-now"));
 
         // when
-        Decision decision = gate.authorize(alice("uid-before"), "shop/db", CLIENT);
+        Decision decision = gate.authorize(alice("uid-before"), DB, CLIENT);
 
         // then
         assertThat(decision.allowed()).isFalse();
@@ -70,17 +72,17 @@ class SessionGateTest {
         PortForward unset = activeForward("uid-now");
         PortForward asksForMore = activeForward("uid-now");
         asksForMore.getSpec().setMaxSessions(5);
-        activity.sessionOpened("shop/db");
+        activity.sessionOpened(DB);
 
         // when
-        Decision forUnset = gate(unset, one).authorize(alice("uid-now"), "shop/db", CLIENT);
-        Decision forMore = gate(asksForMore, one).authorize(alice("uid-now"), "shop/db", CLIENT);
+        Decision forUnset = gate(unset, one).authorize(alice("uid-now"), DB, CLIENT);
+        Decision forMore = gate(asksForMore, one).authorize(alice("uid-now"), DB, CLIENT);
 
         // then
         assertThat(forUnset.allowed()).isFalse();
         assertThat(forUnset.reason()).isEqualTo("forward shop/db already has its maximum of 1 sessions");
         assertThat(forMore.allowed()).isFalse();
-        assertThat(gate(unset).authorize(alice("uid-now"), "shop/db", CLIENT).allowed()).as("default limit 10").isTrue();
+        assertThat(gate(unset).authorize(alice("uid-now"), DB, CLIENT).allowed()).as("default limit 10").isTrue();
     }
 
     private SessionGate gate(PortForward pf) {
@@ -88,12 +90,12 @@ class SessionGateTest {
     }
 
     private SessionGate gate(PortForward pf, EffectivePolicy policy) {
-        return new SessionGate(name -> name.equals("shop/db") ? Optional.of(pf) : Optional.empty(), ns -> policy, activity,
+        return new SessionGate(name -> name.equals(DB) ? Optional.of(pf) : Optional.empty(), ns -> policy, activity,
                 Clock.fixed(NOW, ZoneOffset.UTC));
     }
 
     private static ClientIdentity alice(String uid) {
-        return new ClientIdentity("alice", List.of(), "shop/db", uid, NOW.plusSeconds(600));
+        return new ClientIdentity("alice", List.of(), DB, uid, NOW.plusSeconds(600));
     }
 
     private static PortForward activeForward(String uid) {

@@ -1,5 +1,6 @@
 package dev.porthole.protocol.pki;
 
+import dev.porthole.protocol.ForwardRef;
 import dev.porthole.pki.CertificationRequests;
 import dev.porthole.pki.CertificateAuthority;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -28,7 +29,7 @@ class CertificateAuthorityTest {
         String csrPem = CertificationRequests.write(CertificateAuthority.createCertificationRequest(keys, "mallory"));
         Instant notAfter = Instant.now().plus(Duration.ofMinutes(30)).truncatedTo(ChronoUnit.SECONDS);
         ClientIdentity identity = new ClientIdentity("alice@example.com", List.of("sre-oncall", "dba"),
-                "shop/orders-db", UID, notAfter);
+                ForwardRef.parse("shop/orders-db"), UID, notAfter);
         // when
         X509Certificate certificate = CA.issueClientCertificate(csrPem, identity);
         // then
@@ -48,7 +49,7 @@ class CertificateAuthorityTest {
         der[der.length - 5] ^= 0x01;
         // when / then
         assertThatThrownBy(() -> CA.issueClientCertificate(new PKCS10CertificationRequest(der),
-                new ClientIdentity("alice", List.of(), "shop/db", UID, Instant.now().plusSeconds(60))))
+                new ClientIdentity("alice", List.of(), ForwardRef.parse("shop/db"), UID, Instant.now().plusSeconds(60))))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 
@@ -74,7 +75,7 @@ class CertificateAuthorityTest {
         CertificateAuthority reloaded = CertificateAuthority.fromPem(material.certificateChainPem(),
                 material.privateKeyPem());
         X509Certificate issued = reloaded.issueClientCertificate(CertificateAuthority.generateKeyPair().getPublic(),
-                new ClientIdentity("bob", List.of(), "ns/name", UID, Instant.now().plusSeconds(600)));
+                new ClientIdentity("bob", List.of(), ForwardRef.parse("ns/name"), UID, Instant.now().plusSeconds(600)));
         // then
         assertThat(reloaded.certificate()).isEqualTo(CA.certificate());
         assertThat(issued.getIssuerX500Principal()).isEqualTo(CA.certificate().getSubjectX500Principal());
@@ -97,7 +98,7 @@ class CertificateAuthorityTest {
         Instant past = Instant.now().minus(Duration.ofHours(1)).truncatedTo(ChronoUnit.SECONDS);
         // when
         X509Certificate certificate = CA.issueClientCertificate(CertificateAuthority.generateKeyPair().getPublic(),
-                new ClientIdentity("alice", List.of(), "shop/db", UID, past));
+                new ClientIdentity("alice", List.of(), ForwardRef.parse("shop/db"), UID, past));
         // then
         assertThat(certificate.getNotAfter().toInstant()).isEqualTo(past);
         assertThat(certificate.getNotBefore().toInstant()).isBefore(past);

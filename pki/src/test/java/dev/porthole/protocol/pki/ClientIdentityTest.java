@@ -1,5 +1,6 @@
 package dev.porthole.protocol.pki;
 
+import dev.porthole.protocol.ForwardRef;
 import dev.porthole.pki.CertificateAuthority;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -50,7 +51,7 @@ class ClientIdentityTest {
     @DisplayName("user and group names come back from a certificate exactly as they went in")
     void namesRoundTrip(String name) {
         // given
-        ClientIdentity identity = new ClientIdentity(name, List.of(name, "g=" + name + ",", "sre-oncall"), "shop/db", UID,
+        ClientIdentity identity = new ClientIdentity(name, List.of(name, "g=" + name + ",", "sre-oncall"), ForwardRef.parse("shop/db"), UID,
                 Instant.now().plus(Duration.ofMinutes(10)).truncatedTo(ChronoUnit.SECONDS));
 
         // when
@@ -138,7 +139,7 @@ class ClientIdentityTest {
 
         // then
         assertThat(read.forwardUid()).isEqualTo(UID);
-        assertThat(read.forward()).isEqualTo("shop/db");
+        assertThat(read.forward()).isEqualTo(ForwardRef.parse("shop/db"));
     }
 
     @Test
@@ -238,12 +239,12 @@ class ClientIdentityTest {
                 .hasMessageContaining("lone UTF-16 surrogate");
         assertThatThrownBy(() -> identity("alice", List.of("ok", "bad\nline"))).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("group #2 contains the control character U+000A at index 3");
-        assertThatThrownBy(() -> new ClientIdentity("alice", List.of(), "shop/db", "not a uid!", Instant.now()))
+        assertThatThrownBy(() -> new ClientIdentity("alice", List.of(), ForwardRef.parse("shop/db"), "not a uid!", Instant.now()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("forward uid");
     }
 
     private static ClientIdentity identity(String username, List<String> groups) {
-        return new ClientIdentity(username, groups, "shop/db", UID, Instant.now().plus(Duration.ofMinutes(10)));
+        return new ClientIdentity(username, groups, ForwardRef.parse("shop/db"), UID, Instant.now().plus(Duration.ofMinutes(10)));
     }
 
     private static X509Certificate issue(ClientIdentity identity) {

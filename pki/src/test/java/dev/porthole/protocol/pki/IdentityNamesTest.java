@@ -1,5 +1,6 @@
 package dev.porthole.protocol.pki;
 
+import dev.porthole.protocol.ForwardRef;
 import dev.porthole.pki.CertificateAuthority;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -99,7 +100,7 @@ class IdentityNamesTest {
         List<String> groups = new ArrayList<>(Collections.nCopies(15, "g".repeat(1024)));
         groups.add("g".repeat(901));
         assertThat(IdentityUri.encodedLength("alice", groups)).isEqualTo(IdentityNames.MAX_ENCODED_CHARS);
-        ClientIdentity identity = new ClientIdentity("alice", groups, "shop/db", "uid-1",
+        ClientIdentity identity = new ClientIdentity("alice", groups, ForwardRef.parse("shop/db"), "uid-1",
                 java.time.Instant.now().plusSeconds(60).truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
         CertificateAuthority ca = CertificateAuthority.create("ca", java.time.Duration.ofDays(1));
 

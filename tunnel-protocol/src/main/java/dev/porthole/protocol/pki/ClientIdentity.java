@@ -1,5 +1,6 @@
 package dev.porthole.protocol.pki;
 
+import dev.porthole.protocol.ForwardRef;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
@@ -16,14 +17,16 @@ import java.util.List;
  * <p>All of it but notAfter is read from the certificate's one {@link IdentityUri} SAN; the subject DN is
  * only a display form and is never read.
  */
-public record ClientIdentity(String username, List<String> groups, String forward, String forwardUid, Instant notAfter) {
+public record ClientIdentity(String username, List<String> groups, ForwardRef forward, String forwardUid, Instant notAfter) {
 
     private static final int MAX_UID_LENGTH = 128;
 
     public ClientIdentity {
         groups = List.copyOf(groups);
         IdentityNames.check(username, groups);
-        checkForward(forward);
+        if (forward == null) {
+            throw new IllegalArgumentException("a client identity names its forward");
+        }
         checkUid(forwardUid);
     }
 
@@ -40,7 +43,7 @@ public record ClientIdentity(String username, List<String> groups, String forwar
     public static ClientIdentity fromCertificate(X509Certificate certificate) {
         IdentityUri.Contents contents = IdentityUri.parse(identityUri(certificate));
         try {
-            return new ClientIdentity(contents.username(), contents.groups(), contents.forward(), contents.forwardUid(),
+            return new ClientIdentity(contents.username(), contents.groups(), ForwardRef.parse(contents.forward()), contents.forwardUid(),
                     certificate.getNotAfter().toInstant());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("client certificate's identity is not acceptable: " + e.getMessage(), e);
@@ -66,15 +69,6 @@ public record ClientIdentity(String username, List<String> groups, String forwar
                     + " URI SAN naming its forward and identity, carries " + uris.size());
         }
         return uris.get(0);
-    }
-
-    /** Validates {@code namespace/name} (DNS-1123 labels). */
-    public static String checkForward(String forward) {
-        if (forward == null || !forward.matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-.a-z0-9]*[a-z0-9])?")
-                || forward.length() > 317) {
-            throw new IllegalArgumentException("forward must be NAMESPACE/NAME, got '" + forward + "'");
-        }
-        return forward;
     }
 
     /**

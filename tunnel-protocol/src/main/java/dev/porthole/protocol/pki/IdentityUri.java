@@ -52,7 +52,7 @@ public final class IdentityUri {
 
     /** The URI for {@code identity}. */
     static String format(ClientIdentity identity) {
-        return format(identity.forward(), identity.forwardUid(), identity.username(), identity.groups());
+        return format(identity.forward().toString(), identity.forwardUid(), identity.username(), identity.groups());
     }
 
     /** How many characters the user and group names take in the URI, with their parameter names. */
