@@ -132,7 +132,7 @@ final class ClientAdmission extends Admission {
         ForwardRef forward = identity.forward(); // the one the hello asked for (ClientCheck)
         AgentConnection agent = relay.registry.agent(forward);
         if (agent == null || !agent.isOpen()) {
-            unavailable(ctx, forward);
+            unavailable(ctx, identity, forward);
             return;
         }
         admitted();
@@ -168,7 +168,7 @@ final class ClientAdmission extends Admission {
         session.clientStream(clientStream);
         agent.mux().eventLoop().execute(() -> {
             if (!agent.isOpen()) {
-                channel.eventLoop().execute(() -> unavailable(ctx, forward));
+                channel.eventLoop().execute(() -> unavailable(ctx, identity, forward));
                 return;
             }
             Stream agentStream = agent.mux().openStream(session.agentSide);
@@ -227,11 +227,11 @@ final class ClientAdmission extends Admission {
                 duration, reason, message)));
     }
 
-    private void unavailable(ChannelHandlerContext ctx, ForwardRef forward) {
+    private void unavailable(ChannelHandlerContext ctx, ClientIdentity identity, ForwardRef forward) {
         String reason = "no agent is connected for forward " + forward;
         LOG.atInfo().addKeyValue("forward", forward).addKeyValue("peer", remote(ctx)).log(reason);
         relay.notify(() -> relay.sessionListener.denied(
-                new SessionListener.Denied(null, remote(ctx), forward, EndReason.AGENT_UNAVAILABLE, reason)));
+                new SessionListener.Denied(identity, remote(ctx), forward, EndReason.AGENT_UNAVAILABLE, reason)));
         admitted();
         ctx.channel().writeAndFlush(Frame.Welcome.refuse(EndReason.AGENT_UNAVAILABLE, reason))
                 .addListener(ChannelFutureListener.CLOSE);
