@@ -45,6 +45,8 @@ final class DataPlane implements AutoCloseable {
     Instant forwardExpiresAt = Instant.now().plus(Duration.ofHours(1)).truncatedTo(ChronoUnit.SECONDS);
     /** The session limit the authorizer hands the relay (0: none); the authorizer itself counts nothing. */
     volatile int maxSessions;
+    /** When set, the session listener fails to record openings with it (an audit trail that is down). */
+    volatile RuntimeException failOpenings;
     RelayServer relay;
 
     DataPlane() {
@@ -54,7 +56,12 @@ final class DataPlane implements AutoCloseable {
     }
 
     RelayServer startRelay(int agentPort, int clientPort) {
-        return RelayServer.builder()
+        return startRelay(agentPort, clientPort, java.util.function.UnaryOperator.identity());
+    }
+
+    /** A relay as {@link #startRelay(int, int)}, with its builder adjusted by {@code tune} before it starts. */
+    RelayServer startRelay(int agentPort, int clientPort, java.util.function.UnaryOperator<RelayServer.Builder> tune) {
+        return tune.apply(RelayServer.builder()
                 .agentPort(agentPort).clientPort(clientPort)
                 .serverKey(relayKey).clientCa(ca.certificate())
                 .keepAlive(Duration.ofSeconds(5))
@@ -65,6 +72,10 @@ final class DataPlane implements AutoCloseable {
                 .sessionListener(new SessionListener() {
                     @Override
                     public void opened(Opened session) {
+                        RuntimeException failure = failOpenings;
+                        if (failure != null) {
+                            throw failure;
+                        }
                         opened.add(session);
                     }
 
@@ -90,7 +101,7 @@ final class DataPlane implements AutoCloseable {
                         agentEvents.add("disconnected " + forward + " " + reason);
                     }
                 })
-                .build().start();
+                ).build().start();
     }
 
     AgentConfig agentConfig(ForwardRef forward, String token, int targetPort, Instant deadline) {

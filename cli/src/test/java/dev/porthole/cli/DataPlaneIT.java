@@ -304,6 +304,33 @@ class DataPlaneIT {
     }
 
     @Test
+    @DisplayName("a session whose opening cannot be recorded is refused (fail closed); the next one, recorded, works")
+    void unrecordedSessionIsRefused() throws Exception {
+        // given: an audit trail that cannot take records
+        Forwarder forwarder = connectedForwarder(target(Targets.echo()).port());
+        plane.failOpenings = new IllegalStateException("audit trail unavailable");
+
+        // when
+        int read;
+        try (Socket refused = dial(forwarder)) {
+            refused.getOutputStream().write("lost".getBytes());
+            read = readOrEnd(refused.getInputStream());
+        }
+
+        // then: no byte reached the target and back, nothing is open, and the refusal is counted
+        assertThat(read).isEqualTo(-1);
+        assertThat(plane.opened).isEmpty();
+        await().atMost(Duration.ofSeconds(2)).until(() -> plane.relay.stats().sessionsUnrecorded() == 1);
+        assertThat(plane.relay.stats().sessionsActive()).isZero();
+        assertThat(plane.relay.stats().sessionsOpened()).isZero();
+
+        // and when the audit trail is back
+        plane.failOpenings = null;
+        assertThat(echoRoundTrip(forwarder, "kept".getBytes())).isEqualTo("kept".getBytes());
+        assertThat(plane.opened).hasSize(1);
+    }
+
+    @Test
     @DisplayName("closeForward cuts a live session in under a second and tells the client it was revoked")
     void closeForwardCutsLiveSession() throws Exception {
         // given

@@ -75,7 +75,7 @@ public final class PortholeOperator implements AutoCloseable {
         CertificateAuthority ca = CaStore.ensureCa(client, settings.namespace(), clock);
         KeyMaterial relayKey = CaStore.ensureRelayCertificate(client, settings.namespace(), ca,
                 settings.relayCertificateNames(), clock);
-        AuditRecorder audit = new AuditRecorder(client, clock, settings.instance());
+        AuditRecorder audit = new AuditRecorder(client, clock, settings.instance(), meters);
         RelayBridge relay = RelayBridge.start(client, audit, ca, relayKey, settings.relayBindAddress(),
                 settings.relayAgentPort(), settings.relayClientPort(), clock, meters);
         int clientPort = settings.relayClientAdvertisedPort() > 0 ? settings.relayClientAdvertisedPort() : relay.server().clientPort();

@@ -28,6 +28,7 @@ abstract class Admission extends ChannelInboundHandlerAdapter {
     private final String listener;
     private ScheduledFuture<?> timeout;
     private boolean helloSeen;
+    private io.netty.channel.Channel channel;
 
     Admission(RelayContext relay, String listener) {
         this.relay = relay;
@@ -38,8 +39,14 @@ abstract class Admission extends ChannelInboundHandlerAdapter {
     protected abstract void onHello(ChannelHandlerContext ctx, Frame.Hello hello);
 
     @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        channel = ctx.channel();
+    }
+
+    @Override
     public void channelActive(ChannelHandlerContext ctx) {
         timeout = ctx.executor().schedule(() -> {
+            relay.handshakeTimeouts.incrementAndGet();
             LOG.atInfo().addKeyValue("listener", listener).addKeyValue("peer", ctx.channel().remoteAddress())
                     .log("no handshake in time; closing connection");
             ctx.close();
@@ -67,6 +74,7 @@ abstract class Admission extends ChannelInboundHandlerAdapter {
         }
         helloSeen = true;
         if (hello.version() != dev.porthole.protocol.Protocol.VERSION) {
+            relay.protocolErrors.incrementAndGet();
             refuse(ctx, Frame.Welcome.refuse(dev.porthole.protocol.EndReason.PROTOCOL_ERROR,
                     "unsupported protocol version " + hello.version() + "; this relay speaks "
                             + dev.porthole.protocol.Protocol.VERSION));
@@ -94,10 +102,13 @@ abstract class Admission extends ChannelInboundHandlerAdapter {
         ctx.fireChannelInactive();
     }
 
-    /** Stops the handshake timer. */
+    /** Stops the handshake timer and gives the connection's place in the {@link HandshakeBudget} back. */
     protected void admitted() {
         if (timeout != null) {
             timeout.cancel(false);
+        }
+        if (channel != null) {
+            HandshakeBudget.admitted(channel);
         }
     }
 

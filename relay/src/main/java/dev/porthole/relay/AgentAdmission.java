@@ -27,6 +27,7 @@ final class AgentAdmission extends Admission {
     @Override
     protected void onHello(ChannelHandlerContext ctx, Frame.Hello hello) {
         if (hello.role() != Role.AGENT) {
+            relay.agentsRejected.incrementAndGet();
             refuse(ctx, Frame.Welcome.refuse(EndReason.DENIED, "this is the agent listener; clients use the client listener"));
             return;
         }

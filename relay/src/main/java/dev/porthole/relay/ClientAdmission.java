@@ -183,6 +183,24 @@ final class ClientAdmission extends Admission {
             overLimit(channel, session, decision.maxSessions());
             return;
         }
+        // fail closed: the client hears the session is open only once its opening is on the audit record
+        SessionListener.Opened record = new SessionListener.Opened(session.id(), session.identity(),
+                session.clientAddress(), session.forward(), session.openedAt());
+        try {
+            CompletableFuture.runAsync(() -> relay.sessionListener.opened(record), relay.hookExecutor)
+                    .whenCompleteAsync((recorded, error) -> {
+                        if (error == null) {
+                            started(channel, session, decision, end);
+                        } else {
+                            unrecorded(channel, session, error);
+                        }
+                    }, channel.eventLoop());
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            unrecorded(channel, session, e);
+        }
+    }
+
+    private void started(Channel channel, ClientSession session, Decision decision, Instant end) {
         relay.sessionsOpened.incrementAndGet();
         ScheduledFuture<?> expiry = channel.eventLoop().schedule(() -> session.terminate(EndReason.EXPIRED,
                 expiryMessage(session.forward(), session.identity(), end)), delayMillis(end), TimeUnit.MILLISECONDS);
@@ -195,8 +213,20 @@ final class ClientAdmission extends Admission {
         LOG.atInfo().addKeyValue("forward", session.forward()).addKeyValue("session", session.id())
                 .addKeyValue("peer", session.clientAddress()).addKeyValue("user", session.identity().username())
                 .log("session opened");
-        relay.notify(() -> relay.sessionListener.opened(new SessionListener.Opened(session.id(), session.identity(),
-                session.clientAddress(), session.forward(), session.openedAt())));
+    }
+
+    /** The opening could not be recorded: the session is refused and undone, and counted. */
+    private void unrecorded(Channel channel, ClientSession session, Throwable error) {
+        relay.sessionsUnrecorded.incrementAndGet();
+        relay.registry.removeSession(session);
+        String reason = "the relay could not record this session in the audit trail, so it is refused; try again";
+        Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                ? error.getCause() : error;
+        LOG.atError().addKeyValue("forward", session.forward()).addKeyValue("session", session.id())
+                .addKeyValue("user", session.identity().username()).addKeyValue("peer", session.clientAddress())
+                .addKeyValue("error", String.valueOf(cause)).log("session refused: its opening could not be recorded");
+        session.agentStream().reset(EndReason.CANCELLED, "session refused: " + reason);
+        channel.writeAndFlush(Frame.Welcome.refuse(EndReason.DENIED, reason)).addListener(ChannelFutureListener.CLOSE);
     }
 
     /** The forward reached its session limit while this session was being set up: refuse it, as a denial. */
@@ -229,6 +259,7 @@ final class ClientAdmission extends Admission {
 
     private void unavailable(ChannelHandlerContext ctx, ClientIdentity identity, ForwardRef forward) {
         String reason = "no agent is connected for forward " + forward;
+        relay.sessionsDenied.incrementAndGet();
         LOG.atInfo().addKeyValue("forward", forward).addKeyValue("peer", remote(ctx)).log(reason);
         relay.notify(() -> relay.sessionListener.denied(
                 new SessionListener.Denied(identity, remote(ctx), forward, EndReason.AGENT_UNAVAILABLE, reason)));

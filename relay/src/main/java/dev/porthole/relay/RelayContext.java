@@ -32,6 +32,10 @@ final class RelayContext {
     final AtomicLong agentsRejected = new AtomicLong();
     final AtomicLong protocolErrors = new AtomicLong();
     final AtomicLong tlsFailures = new AtomicLong();
+    final AtomicLong handshakeTimeouts = new AtomicLong();
+    final AtomicLong sessionsUnrecorded = new AtomicLong();
+    final HandshakeBudget agentHandshakes;
+    final HandshakeBudget clientHandshakes;
     final AtomicLong ids = new AtomicLong();
 
     RelayContext(RelayServer.Builder b, ExecutorService hookExecutor, ExecutorService listenerExecutor) {
@@ -46,6 +50,8 @@ final class RelayContext {
         this.agentListener = b.agentListener;
         this.hookExecutor = hookExecutor;
         this.listenerExecutor = listenerExecutor;
+        this.agentHandshakes = new HandshakeBudget("agent", b.maxPendingHandshakes, b.maxPendingHandshakesPerSource, b.clock);
+        this.clientHandshakes = new HandshakeBudget("client", b.maxPendingHandshakes, b.maxPendingHandshakesPerSource, b.clock);
     }
 
     Multiplexer.Settings muxSettings(String context, EndReason lostReason, int maxStreams) {

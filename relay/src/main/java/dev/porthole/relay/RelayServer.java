@@ -85,8 +85,8 @@ public final class RelayServer implements AutoCloseable {
         SslContext agentTls = TlsContexts.server(settings.serverKey);
         SslContext clientTls = TlsContexts.serverRequiringClientCertificate(settings.serverKey, settings.clientCa);
         try {
-            agentChannel = bind(settings.agentPort, agentTls, ch -> new AgentAdmission(relay));
-            clientChannel = bind(settings.clientPort, clientTls, ch -> new ClientAdmission(relay));
+            agentChannel = bind(settings.agentPort, agentTls, relay.agentHandshakes, ch -> new AgentAdmission(relay));
+            clientChannel = bind(settings.clientPort, clientTls, relay.clientHandshakes, ch -> new ClientAdmission(relay));
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -96,7 +96,7 @@ public final class RelayServer implements AutoCloseable {
         return this;
     }
 
-    private Channel bind(int port, SslContext tls, Function<SocketChannel, ChannelHandler> admission) {
+    private Channel bind(int port, SslContext tls, HandshakeBudget budget, Function<SocketChannel, ChannelHandler> admission) {
         ServerBootstrap bootstrap = new ServerBootstrap().group(bossGroup, workerGroup)
                 .channel(NioServerSocketChannel.class)
                 .option(ChannelOption.SO_BACKLOG, 1024)
@@ -106,6 +106,11 @@ public final class RelayServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        // shed before any TLS work is spent on a connection the budget has no room for
+                        if (!budget.enter(ch)) {
+                            ch.close();
+                            return;
+                        }
                         TunnelPipeline.server(ch, tls, settings.keepAlive);
                         ch.pipeline().addLast(TunnelPipeline.APPLICATION, admission.apply(ch));
                     }
@@ -167,7 +172,9 @@ public final class RelayServer implements AutoCloseable {
     public RelayStats stats() {
         return new RelayStats(relay.registry.agents().size(), relay.registry.allSessions().size(),
                 relay.sessionsOpened.get(), relay.sessionsDenied.get(), relay.agentsRejected.get(),
-                relay.protocolErrors.get(), relay.tlsFailures.get());
+                relay.protocolErrors.get(), relay.tlsFailures.get(), relay.handshakeTimeouts.get(),
+                relay.agentHandshakes.shed() + relay.clientHandshakes.shed(),
+                relay.agentHandshakes.pending() + relay.clientHandshakes.pending(), relay.sessionsUnrecorded.get());
     }
 
     /** Bytes the relay holds for all agent connections' streams (queued to send or received, not yet passed on). */
@@ -287,6 +294,8 @@ public final class RelayServer implements AutoCloseable {
         int maxStreamsPerAgent = 1024;
         int workerThreads = Math.max(2, Runtime.getRuntime().availableProcessors());
         int hookThreads = 8;
+        int maxPendingHandshakes = 1024;
+        int maxPendingHandshakesPerSource = 128;
 
         private Builder() {
         }
@@ -358,6 +367,16 @@ public final class RelayServer implements AutoCloseable {
         /** Idle time after which a connection is pinged; twice this without a read and it is closed. Default 15 s. */
         public Builder keepAlive(Duration keepAlive) {
             this.keepAlive = keepAlive;
+            return this;
+        }
+
+        /**
+         * How many connections each listener lets wait for admission (TLS handshake, HELLO, the authorizer's answer) at
+         * once, in all and from one source address; more are closed at accept and counted. Defaults 1024 and 128 (clients behind one NAT or load balancer share a source address).
+         */
+        public Builder maxPendingHandshakes(int total, int perSource) {
+            this.maxPendingHandshakes = total;
+            this.maxPendingHandshakesPerSource = perSource;
             return this;
         }
 

@@ -8,12 +8,16 @@ import java.time.Duration;
 import java.time.Instant;
 
 /**
- * Audit hook for client sessions. Called in order on one relay thread (never an event loop); keep it
- * quick, it delays the calls after it.
+ * Audit hook for client sessions. {@link #closed} and {@link #denied} are called in order on one relay thread (never an
+ * event loop); keep them quick, they delay the calls after them.
  */
 public interface SessionListener {
 
-    /** A session was authorised and spliced to a stream of the forward's agent. */
+    /**
+     * A session was authorised and spliced to a stream of the forward's agent, and is about to be opened: called on a
+     * hook thread before the client hears of it. If this throws, the session is refused (fail closed): a session whose
+     * opening cannot be recorded does not happen.
+     */
     default void opened(Opened session) {
     }
 

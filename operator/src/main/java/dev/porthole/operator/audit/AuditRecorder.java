@@ -1,5 +1,6 @@
 package dev.porthole.operator.audit;
 
+import dev.porthole.operator.metrics.OperatorMetrics;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.porthole.api.v1alpha1.PortForward;
@@ -11,6 +12,9 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,11 +32,19 @@ public class AuditRecorder {
     private final KubernetesClient client;
     private final Clock clock;
     private final String instance;
+    private final OperatorMetrics metrics;
+    private final EventThrottle refusals = new EventThrottle(5, Duration.ofMinutes(1));
 
     public AuditRecorder(KubernetesClient client, Clock clock, String instance) {
+        this(client, clock, instance, OperatorMetrics.NONE);
+    }
+
+    /** As above, counting the Events the API server does not take into {@code metrics}. */
+    public AuditRecorder(KubernetesClient client, Clock clock, String instance, OperatorMetrics metrics) {
         this.client = client;
         this.clock = clock;
         this.instance = instance;
+        this.metrics = metrics;
     }
 
     /**
@@ -41,7 +53,46 @@ public class AuditRecorder {
      * Event never fails the caller: the JSON line is written first and always.
      */
     public void record(PortForward pf, AuditReason reason, String note, Map<String, ?> fields) {
+        write(pf, reason, note, fields);
+    }
+
+    /**
+     * Records as {@link #record}, but for what must not happen unrecorded (a session opening): fails with
+     * {@link AuditUnavailableException} when the Event could not be written, so the caller refuses what it records.
+     */
+    public void recordOrRefuse(PortForward pf, AuditReason reason, String note, Map<String, ?> fields) {
+        Optional<String> failure = write(pf, reason, note, fields);
+        if (failure.isPresent()) {
+            throw new AuditUnavailableException("audit Event for " + reason + " on forward " + pf.qualifiedName()
+                    + " was not written: " + failure.get());
+        }
+    }
+
+    /**
+     * Records a refusal a peer can provoke at will (a denied session, a rejected agent): the JSON line always, the Event
+     * at most 5 times a minute per forward and reason; the next Event written says how many were left out.
+     */
+    public void recordRefusal(PortForward pf, AuditReason reason, String note, Map<String, ?> fields) {
+        OptionalLong withheld = refusals.admit(pf.getMetadata().getUid() + "/" + reason, clock.instant());
+        if (withheld.isEmpty()) {
+            writeLine(pf, reason, note, fields, clock.instant());
+            metrics.auditEventWithheld(reason.name());
+            return;
+        }
+        write(pf, reason, withheld.getAsLong() == 0 ? note
+                : note + " (" + withheld.getAsLong() + " more like it in the last minute are in the audit log only)", fields);
+    }
+
+    /** Writes the JSON line, then the Event; empty when both were written, else why the Event was not. */
+    private Optional<String> write(PortForward pf, AuditReason reason, String note, Map<String, ?> fields) {
         Instant now = clock.instant();
+        writeLine(pf, reason, note, fields, now);
+        Optional<String> failure = writeEvent(pf, reason, note, fields, now);
+        failure.ifPresent(why -> metrics.auditEventFailed(reason.name()));
+        return failure;
+    }
+
+    private void writeLine(PortForward pf, AuditReason reason, String note, Map<String, ?> fields, Instant now) {
         Map<String, Object> line = new LinkedHashMap<>();
         line.put("time", now.toString());
         line.put("audit", reason.name());
@@ -58,7 +109,6 @@ public class AuditRecorder {
         line.put("message", note);
         ObjectNode node = JSON.valueToTree(line);
         audit.info(node.toString());
-        writeEvent(pf, reason, note, fields, now);
     }
 
     /** The verified-at-admission creator, or a marker that the forward names none (it is then never activated). */
@@ -71,7 +121,7 @@ public class AuditRecorder {
         record(pf, reason, note, Map.of());
     }
 
-    private void writeEvent(PortForward pf, AuditReason reason, String note, Map<String, ?> fields, Instant now) {
+    private Optional<String> writeEvent(PortForward pf, AuditReason reason, String note, Map<String, ?> fields, Instant now) {
         // the creator is who granted this access: every record names them beside whoever acted
         StringBuilder full = new StringBuilder(note).append(" creator=").append(creator(pf));
         fields.forEach((k, v) -> full.append(' ').append(k).append('=').append(v));
@@ -92,12 +142,14 @@ public class AuditRecorder {
                             .withName(pf.getMetadata().getName()).withNamespace(pf.getMetadata().getNamespace())
                             .withUid(pf.getMetadata().getUid()).build())
                     .build()).create();
+            return Optional.empty();
         } catch (KubernetesClientException e) {
             if (e.getMessage() != null && e.getMessage().contains("NamespaceTerminating")) {
                 log.debug("namespace is being deleted; no Event for forward={} reason={}", pf.qualifiedName(), reason);
-                return;
+                return Optional.of("its namespace is being deleted");
             }
             log.warn("could not write audit Event forward={} reason={}: {}", pf.qualifiedName(), reason, e.getMessage());
+            return Optional.of(e.getMessage());
         }
     }
 }

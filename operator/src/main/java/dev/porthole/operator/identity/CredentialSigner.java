@@ -154,7 +154,7 @@ public class CredentialSigner implements Reconciler<CertificateSigningRequest> {
                 .deny(condition("Denied", conditionReason, message, now));
         log.info("client certificate denied csr={} user={} forward={} reason={}", csrName, username, forwardName, message);
         metrics.credentialDenied();
-        forward.ifPresent(pf -> audit.record(pf, AuditReason.CredentialDenied,
+        forward.ifPresent(pf -> audit.recordRefusal(pf, AuditReason.CredentialDenied,
                 "client certificate refused to " + username + ": " + message, fields));
     }
 

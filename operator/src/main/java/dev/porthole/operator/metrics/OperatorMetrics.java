@@ -37,4 +37,16 @@ public interface OperatorMetrics {
     /** A client certificate request was denied. */
     default void credentialDenied() {
     }
+
+    /** The API server did not take the Event of an audit record (its JSON line was written). */
+    default void auditEventFailed(String auditReason) {
+    }
+
+    /** An audit record of a refusal went to the JSON log only: its Event was withheld (rate limit). */
+    default void auditEventWithheld(String auditReason) {
+    }
+
+    /** A session was refused because its opening could not be recorded. */
+    default void sessionUnrecorded() {
+    }
 }

@@ -121,6 +121,13 @@ public final class PortholeMetrics implements OperatorMetrics {
                 .description("connections closed for malformed frames").register(registry);
         Gauge.builder("porthole.relay.agents.connected", stats, s -> s.get().agentsConnected())
                 .description("agents connected now").register(registry);
+        FunctionCounter.builder("porthole.relay.handshake.timeouts", stats, s -> s.get().handshakeTimeouts())
+                .description("connections closed for not completing admission in time").register(registry);
+        FunctionCounter.builder("porthole.relay.connections.shed", stats, s -> s.get().connectionsShed())
+                .description("connections closed at accept: too many were waiting for admission, in all or from their source")
+                .register(registry);
+        Gauge.builder("porthole.relay.handshakes.pending", stats, s -> s.get().handshakesPending())
+                .description("connections between accept and admission now").register(registry);
     }
 
     public MeterRegistry registry() {
@@ -170,5 +177,26 @@ public final class PortholeMetrics implements OperatorMetrics {
     @Override
     public void credentialDenied() {
         credentialsDenied.increment();
+    }
+
+    @Override
+    public void auditEventFailed(String auditReason) {
+        Counter.builder("porthole.audit.event.failures").tag("reason", auditReason)
+                .description("audit records whose Event the API server did not take (the JSON line was written)")
+                .register(registry).increment();
+    }
+
+    @Override
+    public void auditEventWithheld(String auditReason) {
+        Counter.builder("porthole.audit.events.withheld").tag("reason", auditReason)
+                .description("refusals recorded in the JSON audit log only: their Event was withheld by the rate limit")
+                .register(registry).increment();
+    }
+
+    @Override
+    public void sessionUnrecorded() {
+        Counter.builder("porthole.relay.sessions.unrecorded")
+                .description("sessions refused because their opening could not be recorded (fail closed)")
+                .register(registry).increment();
     }
 }

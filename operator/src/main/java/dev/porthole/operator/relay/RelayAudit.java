@@ -4,6 +4,7 @@ import dev.porthole.protocol.ForwardRef;
 import dev.porthole.api.v1alpha1.PortForward;
 import dev.porthole.operator.audit.AuditReason;
 import dev.porthole.operator.audit.AuditRecorder;
+import dev.porthole.operator.audit.AuditUnavailableException;
 import dev.porthole.operator.metrics.OperatorMetrics;
 import dev.porthole.protocol.EndReason;
 import dev.porthole.relay.AgentListener;
@@ -43,20 +44,30 @@ public final class RelayAudit implements SessionListener, AgentListener {
         this.metrics = metrics;
     }
 
+    /** Records the opening before the session goes ahead; a session that cannot be recorded is refused (it throws). */
     @Override
     public void opened(Opened s) {
+        PortForward pf = forward(s.forward()).orElseThrow(() -> unrecorded(
+                new AuditUnavailableException("forward " + s.forward() + " is unknown, so the session cannot be recorded")));
+        Map<String, Object> f = new LinkedHashMap<>();
+        f.put("session", s.sessionId());
+        f.put("user", s.identity().username());
+        f.put("groups", s.identity().groups()); // a JSON array: group names may hold commas
+        f.put("client", address(s.clientAddress()));
+        f.put("resolvedTarget", pf.getStatus() == null ? null : pf.getStatus().getTarget());
+        try {
+            audit.recordOrRefuse(pf, AuditReason.SessionOpened, s.identity().username() + " opened a session from "
+                    + address(s.clientAddress()), f);
+        } catch (AuditUnavailableException e) {
+            throw unrecorded(e);
+        }
         activity.sessionOpened(s.forward());
         metrics.sessionOpened();
-        forward(s.forward()).ifPresent(pf -> {
-            Map<String, Object> f = new LinkedHashMap<>();
-            f.put("session", s.sessionId());
-            f.put("user", s.identity().username());
-            f.put("groups", s.identity().groups()); // a JSON array: group names may hold commas
-            f.put("client", address(s.clientAddress()));
-            f.put("resolvedTarget", pf.getStatus() == null ? null : pf.getStatus().getTarget());
-            audit.record(pf, AuditReason.SessionOpened, s.identity().username() + " opened a session from "
-                    + address(s.clientAddress()), f);
-        });
+    }
+
+    private AuditUnavailableException unrecorded(AuditUnavailableException e) {
+        metrics.sessionUnrecorded();
+        return e;
     }
 
     @Override
@@ -85,7 +96,7 @@ public final class RelayAudit implements SessionListener, AgentListener {
             f.put("user", d.identity() == null ? "(no identity)" : d.identity().username());
             f.put("client", address(d.clientAddress()));
             f.put("endReason", d.reason().name());
-            audit.record(pf, AuditReason.SessionDenied, "session refused: " + d.message(), f);
+            audit.recordRefusal(pf, AuditReason.SessionDenied, "session refused: " + d.message(), f);
         });
     }
 
@@ -111,7 +122,7 @@ public final class RelayAudit implements SessionListener, AgentListener {
     @Override
     public void rejected(ForwardRef forward, InetSocketAddress remoteAddress, String reason) {
         metrics.agentRejected();
-        forwards.apply(forward).ifPresent(pf -> audit.record(pf, AuditReason.AgentRejected,
+        forward(forward).ifPresent(pf -> audit.recordRefusal(pf, AuditReason.AgentRejected,
                 "agent refused: " + reason, Map.of("agent", address(remoteAddress))));
     }
 
@@ -130,6 +141,9 @@ public final class RelayAudit implements SessionListener, AgentListener {
     }
 
     private Optional<PortForward> forward(ForwardRef forward) {
+        if (forward == null) {
+            return Optional.empty(); // the peer named no readable forward: its refusal has nothing to be recorded against
+        }
         Optional<PortForward> live = forwards.apply(forward);
         live.ifPresent(pf -> known.put(forward, pf));
         return live.isPresent() ? live : Optional.ofNullable(known.get(forward));
