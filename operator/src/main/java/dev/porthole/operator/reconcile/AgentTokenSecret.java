@@ -10,6 +10,8 @@ import io.javaoperatorsdk.operator.processing.dependent.Creator;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependentResourceConfigBuilder;
 import java.security.SecureRandom;
+import dev.porthole.operator.access.AgentTokenHash;
+import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 
 /**
@@ -42,6 +44,14 @@ public class AgentTokenSecret extends KubernetesDependentResource<Secret, PortFo
     @Override
     public String name() {
         return "agent-token";
+    }
+
+    /** The lowercase hex SHA-256 of the token {@code secret} holds (as the API server returns it: base64 in data). */
+    static String tokenSha256(Secret secret) {
+        String encoded = secret.getData() == null ? null : secret.getData().get(TOKEN_KEY);
+        byte[] token = encoded != null ? Base64.getDecoder().decode(encoded)
+                : secret.getStringData().get(TOKEN_KEY).getBytes(StandardCharsets.UTF_8);
+        return AgentTokenHash.of(token);
     }
 
     public static String nameFor(PortForward pf) {

@@ -30,12 +30,13 @@ final class ForwardWorkflow {
     private static final String VERDICT = "porthole.dev/verdict";
 
     private final Workflow<PortForward> workflow;
+    private final AgentTokenSecret token;
 
     ForwardWorkflow(AgentInjector injector, AuditRecorder audit, ForwardActivity activity) {
         Condition<Object, PortForward> allowed = (dependent, pf, context) -> verdict(context) instanceof Verdict.Active;
         Condition<Object, PortForward> agentConnected = (dependent, pf, context) ->
                 activity.of(ForwardRefs.of(pf)).agentConnected();
-        AgentTokenSecret token = AgentTokenSecret.labelSelected();
+        token = AgentTokenSecret.labelSelected();
         workflow = new WorkflowBuilder<PortForward>()
                 .addDependentResourceAndConfigure(token).withReconcilePrecondition(allowed)
                 .addDependentResourceAndConfigure(new AgentContainer(injector, audit)).dependsOn(token)
@@ -69,6 +70,11 @@ final class ForwardWorkflow {
             return new Verdict.Unavailable(AuditReason.AgentInjectionFailed, refusal.get(), true);
         }
         return verdict;
+    }
+
+    /** The SHA-256 (hex) of the forward's agent token, from the Secret the workflow created or the cache holds. */
+    Optional<String> agentTokenSha256(PortForward pf, Context<PortForward> context) {
+        return token.getSecondaryResource(pf, context).map(AgentTokenSecret::tokenSha256);
     }
 
     static Verdict verdict(Context<PortForward> context) {

@@ -160,8 +160,10 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
             recordAcceptance(pf, old, expiresAt); // first, so the records read Accepted, then AgentInjected
         }
         verdict = workflow.run(pf, verdict, context);
+        String tokenSha256 = verdict instanceof Verdict.Active ? workflow.agentTokenSha256(pf, context).orElse(null) : null;
         PortForwardStatus next = StatusBuilder.build(old, verdict, activity.of(ForwardRefs.of(pf)),
-                new RelayEndpoint(endpoints.clientAddress(), endpoints.caPem()), expiresAt, pf.getMetadata().getGeneration(), now);
+                new RelayEndpoint(endpoints.clientAddress(), endpoints.caPem()), expiresAt, pf.getMetadata().getGeneration(),
+                now, tokenSha256);
         recordTransition(pf, old, next, verdict, expiresAt);
         pf.setStatus(next);
         log.debug("forward reconciled forward={} phase={} remaining={}", ForwardRefs.of(pf), next.getPhase(), remaining);

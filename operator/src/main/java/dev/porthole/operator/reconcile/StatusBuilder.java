@@ -23,11 +23,24 @@ public final class StatusBuilder {
 
     public static PortForwardStatus build(PortForwardStatus old, Verdict verdict, ForwardActivity.Snapshot seen,
                                           RelayEndpoint relay, Instant expiresAt, Long generation, Instant now) {
+        return build(old, verdict, seen, relay, expiresAt, generation, now, null);
+    }
+
+    /**
+     * {@code agentTokenSha256}: the hash of the agent token the relay is to accept, published only for an Active
+     * forward (a forward in any other phase has no agent the relay should let in).
+     */
+    public static PortForwardStatus build(PortForwardStatus old, Verdict verdict, ForwardActivity.Snapshot seen,
+                                          RelayEndpoint relay, Instant expiresAt, Long generation, Instant now,
+                                          String agentTokenSha256) {
         PortForwardStatus s = new PortForwardStatus();
         s.setExpiresAt(expiresAt.toString());
         s.setObservedGeneration(generation);
         s.setTarget(old.getTarget());
-        s.setAgent(old.getAgent());
+        if (old.getAgent() != null) {
+            s.setAgent(new AgentStatus(old.getAgent().getPod(), old.getAgent().getContainer(),
+                    old.getAgent().getConnectedAt()));
+        }
         s.setRelay(old.getRelay());
         s.setSessions(old.getSessions());
         Conds c = new Conds(old.getConditions(), generation, now);
@@ -47,6 +60,7 @@ public final class StatusBuilder {
             }
         } else if (verdict instanceof Verdict.Active v) {
             active(s, c, v, old.getAgent(), seen, relay, expiresAt);
+            s.getAgent().setTokenSha256(agentTokenSha256);
         }
         s.setConditions(c.list);
         return s;

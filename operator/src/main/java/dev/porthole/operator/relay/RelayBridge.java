@@ -24,13 +24,15 @@ public final class RelayBridge implements RelayControl, AutoCloseable {
     private final RelayAudit relayAudit;
 
     private final SharedIndexInformer<PortForwardPolicy> policies;
+    private final ForwardCache forwards;
 
     private RelayBridge(RelayServer server, ForwardActivity activity, RelayAudit relayAudit,
-                        SharedIndexInformer<PortForwardPolicy> policies) {
+                        SharedIndexInformer<PortForwardPolicy> policies, ForwardCache forwards) {
         this.server = server;
         this.activity = activity;
         this.relayAudit = relayAudit;
         this.policies = policies;
+        this.forwards = forwards;
     }
 
     public static RelayBridge start(KubernetesClient client, AuditRecorder audit, CertificateAuthority ca,
@@ -42,8 +44,8 @@ public final class RelayBridge implements RelayControl, AutoCloseable {
     public static RelayBridge start(KubernetesClient client, AuditRecorder audit, CertificateAuthority ca,
                                     KeyMaterial serverKey, String bindAddress, int agentPort, int clientPort, Clock clock,
                                     OperatorMetrics metrics) {
-        ForwardLookup lookup = new ForwardLookup(client);
-        // sessions are limited by the policies too; an informer keeps them off the per-session path
+        // forwards and policies from informers: no agent or client connection costs an API request
+        ForwardCache lookup = ForwardCache.start(client);
         SharedIndexInformer<PortForwardPolicy> policies = client.resources(PortForwardPolicy.class).inform();
         Function<String, EffectivePolicy> policyFor = ns -> PolicyEvaluator.effective(ns, policies.getStore().list());
         ForwardActivity activity = new ForwardActivity();
@@ -55,13 +57,13 @@ public final class RelayBridge implements RelayControl, AutoCloseable {
                 .serverKey(serverKey)
                 .clientCa(ca.certificate())
                 .clock(clock)
-                .agentAuthenticator(new AgentTokens(client, lookup::find))
+                .agentAuthenticator(new AgentTokens(lookup::find))
                 .sessionAuthorizer(new SessionGate(lookup::find, policyFor, activity, clock))
                 .sessionListener(relayAudit)
                 .agentListener(relayAudit)
                 .build()
                 .start();
-        return new RelayBridge(server, activity, relayAudit, policies);
+        return new RelayBridge(server, activity, relayAudit, policies, lookup);
     }
 
     @Override
@@ -92,5 +94,6 @@ public final class RelayBridge implements RelayControl, AutoCloseable {
         server.close();
         activity.close();
         policies.close();
+        forwards.close();
     }
 }

@@ -74,6 +74,23 @@ class StatusBuilderTest {
     }
 
     @Test
+    @DisplayName("the agent token's hash is published while Active and withdrawn when the forward stops being Active")
+    void tokenHashOnlyWhileActive() {
+        PortForwardStatus active = StatusBuilder.build(new PortForwardStatus(), ACTIVE, CONNECTED, RELAY, EXPIRES, 1L, T0,
+                "9f86d081884c7d65");
+
+        PortForwardStatus rejected = StatusBuilder.build(active, new Verdict.PolicyViolation("port 22 is not allowed"),
+                CONNECTED, RELAY, EXPIRES, 2L, T1, "9f86d081884c7d65");
+        PortForwardStatus failed = StatusBuilder.build(active, new Verdict.Unavailable(AuditReason.TargetUnavailable,
+                "pod db-0 is not Ready", false), NOTHING, RELAY, EXPIRES, 1L, T1, "9f86d081884c7d65");
+
+        assertThat(active.getAgent().getTokenSha256()).isEqualTo("9f86d081884c7d65");
+        assertThat(rejected.getAgent().getTokenSha256()).isNull();
+        assertThat(failed.getAgent().getTokenSha256()).isNull();
+        assertThat(active.getAgent().getTokenSha256()).as("the old status is not edited").isEqualTo("9f86d081884c7d65");
+    }
+
+    @Test
     @DisplayName("a refused creator: CreatorAuthorized false with the reason, Ready and AgentConnected false")
     void creatorRefused() {
         PortForwardStatus s = StatusBuilder.build(new PortForwardStatus(),
