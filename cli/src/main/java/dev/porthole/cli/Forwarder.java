@@ -38,13 +38,18 @@ import java.util.function.Consumer;
  * learns its bind scope and expiry, refuses a bind address the scope does not allow, then listens and
  * carries every accepted connection over its own mutual-TLS session to the relay. The probe connection
  * stays open: when the relay says the forward expired or was revoked, or the expiry passes, the forwarder
- * stops and {@link #termination()} says why.
+ * stops and {@link #termination()} says why. When the relay itself goes away (a restart, an upgrade), the
+ * forwarder keeps listening and watches the forward again once a relay answers.
  */
 public final class Forwarder implements AutoCloseable {
 
     /** How a forwarder ended. */
     public record Termination(EndReason reason, String message) {
     }
+
+    /** First and longest wait between attempts to reach a relay that went away. */
+    static final Duration RECONNECT_FIRST = Duration.ofMillis(250);
+    static final Duration RECONNECT_MAX = Duration.ofSeconds(8);
 
     private final ForwarderConfig config;
     private final Consumer<String> events;
@@ -114,11 +119,7 @@ public final class Forwarder implements AutoCloseable {
         // Runs on the event loop as the WELCOME arrives, so the watch is in place before any later frame.
         CompletableFuture<Frame.Welcome> watching = handshake.result().thenApply(welcome -> {
             if (welcome.accepted()) {
-                watch = connecting.channel();
-                Multiplexer mux = new Multiplexer(watch, settings("probe"), welcome.window(), null,
-                        (reason, message) -> stop(reason == EndReason.CLIENT_CLOSED ? EndReason.AGENT_LOST : reason,
-                                reason == EndReason.CLIENT_CLOSED ? "relay connection lost" : message));
-                watch.pipeline().addLast(TunnelPipeline.APPLICATION, new MuxHandler(mux));
+                watch(connecting.channel(), welcome);
             }
             return welcome;
         });
@@ -133,6 +134,55 @@ public final class Forwarder implements AutoCloseable {
         }
         scope = welcome.scope();
         expiresAt = welcome.expiresAt();
+    }
+
+    /** Watches the forward on the accepted probe connection {@code channel} until the relay ends it or goes away. */
+    private void watch(Channel channel, Frame.Welcome welcome) {
+        watch = channel;
+        Multiplexer mux = new Multiplexer(channel, settings("probe"), welcome.window(), null, (reason, message) -> {
+            if (reason == EndReason.CLIENT_CLOSED || reason == EndReason.AGENT_LOST || reason == EndReason.RELAY_SHUTDOWN) {
+                relayLost(reason == EndReason.RELAY_SHUTDOWN ? message : "relay connection lost");
+            } else {
+                stop(reason, message);
+            }
+        });
+        channel.pipeline().addLast(TunnelPipeline.APPLICATION, new MuxHandler(mux));
+    }
+
+    /**
+     * The relay went away (restarted, upgraded, its pod replaced), not the forward: keep listening and watch the forward
+     * again as soon as a relay answers; until then new local connections are refused. The forward's expiry still ends
+     * everything on time.
+     */
+    private void relayLost(String why) {
+        if (termination.isDone()) {
+            return;
+        }
+        events.accept(why + "; reconnecting to the relay (new connections are refused until then)");
+        reprobe(0);
+    }
+
+    private void reprobe(int attempt) {
+        long delayMillis = Math.min(RECONNECT_MAX.toMillis(), RECONNECT_FIRST.toMillis() << Math.min(attempt, 5));
+        group.next().schedule(() -> {
+            if (termination.isDone()) {
+                return;
+            }
+            ClientHandshake handshake = new ClientHandshake(hello(Role.CLIENT_PROBE));
+            ChannelFuture connecting = dial(group.next(), handshake);
+            handshake.result().whenComplete((welcome, error) -> {
+                if (termination.isDone()) {
+                    connecting.channel().close();
+                } else if (error != null) {
+                    reprobe(attempt + 1);
+                } else if (!welcome.accepted()) {
+                    stop(welcome.refusal(), "relay refused forward " + config.forward() + ": " + welcome.message());
+                } else {
+                    watch(connecting.channel(), welcome);
+                    events.accept("reconnected to the relay at " + config.relayHost() + ":" + config.relayPort());
+                }
+            });
+        }, delayMillis, TimeUnit.MILLISECONDS);
     }
 
     private void listen() {

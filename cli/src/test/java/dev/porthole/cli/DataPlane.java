@@ -134,7 +134,15 @@ final class DataPlane implements AutoCloseable {
     }
 
     Forwarder forwarder(ForwarderConfig config) {
-        Forwarder forwarder = new Forwarder(config, line -> System.out.println("forwarder: " + line)).start();
+        return forwarder(config, line -> { });
+    }
+
+    /** A started forwarder whose event lines go to {@code lines} (and to the test's output). */
+    Forwarder forwarder(ForwarderConfig config, java.util.function.Consumer<String> lines) {
+        Forwarder forwarder = new Forwarder(config, line -> {
+            System.out.println("forwarder: " + line);
+            lines.accept(line);
+        }).start();
         resources.add(forwarder);
         return forwarder;
     }

@@ -29,6 +29,8 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -57,9 +59,14 @@ class DataPlaneIT {
     }
 
     private Forwarder connectedForwarder(int targetPort) {
+        return connectedForwarder(targetPort, line -> { });
+    }
+
+    private Forwarder connectedForwarder(int targetPort, java.util.function.Consumer<String> lines) {
         plane.agent(targetPort);
         await().atMost(Duration.ofSeconds(10)).until(() -> plane.relay.isAgentConnected(DataPlane.FORWARD));
-        return plane.forwarder();
+        return plane.forwarder(plane.forwarderConfig(DataPlane.FORWARD,
+                plane.clientKey(DataPlane.FORWARD, plane.forwardExpiresAt), InetAddress.getLoopbackAddress()), lines);
     }
 
     private static Socket dial(Forwarder forwarder) throws IOException {
@@ -162,24 +169,72 @@ class DataPlaneIT {
     }
 
     @Test
-    @DisplayName("an agent reconnects after the relay restarts on the same ports")
-    void agentReconnectsAfterRelayRestart() throws Exception {
+    @DisplayName("after the relay restarts on the same ports, the agent reconnects and the same CLI listener works again")
+    void relayRestartKeepsTheCli() throws Exception {
         // given
-        Forwarder before = connectedForwarder(target(Targets.echo()).port());
-        assertThat(echoRoundTrip(before, "before".getBytes())).isEqualTo("before".getBytes());
+        List<String> lines = new CopyOnWriteArrayList<>();
+        Forwarder forwarder = connectedForwarder(target(Targets.echo()).port(), lines::add);
+        assertThat(echoRoundTrip(forwarder, "before".getBytes())).isEqualTo("before".getBytes());
         int agentPort = plane.relay.agentPort();
         int clientPort = plane.relay.clientPort();
+
         // when
         plane.relay.close();
-        await().atMost(Duration.ofSeconds(5)).until(() -> before.termination().isDone());
+        await().atMost(Duration.ofSeconds(5)).until(() -> lines.stream().anyMatch(l -> l.contains("reconnecting")));
         plane.relay = plane.startRelay(agentPort, clientPort);
-        // then
+
+        // then: the forwarder never stopped; once it is back on the relay, its old local port carries new sessions
         await().atMost(Duration.ofSeconds(10)).until(() -> plane.relay.isAgentConnected(DataPlane.FORWARD));
-        Forwarder after = plane.forwarder();
-        assertThat(echoRoundTrip(after, "after".getBytes())).isEqualTo("after".getBytes());
-        // the relay says GOAWAY(RELAY_SHUTDOWN) and waits for its peers to read it before it stops
-        assertThat(before.termination().get().reason()).isEqualTo(EndReason.RELAY_SHUTDOWN);
-        assertThat(ConnectCommand.exitCode(before.termination().get().reason())).isEqualTo(ConnectCommand.EXIT_RELAY_LOST);
+        await().atMost(Duration.ofSeconds(15)).until(() -> lines.stream().anyMatch(l -> l.startsWith("reconnected")));
+        assertThat(echoRoundTrip(forwarder, "after".getBytes())).isEqualTo("after".getBytes());
+        assertThat(forwarder.termination()).isNotDone();
+        assertThat(lines).anyMatch(l -> l.startsWith("relay is shutting down"));
+    }
+
+    @Test
+    @DisplayName("a draining relay accepts nothing new, lets a live session finish, and stops as soon as it has")
+    void drainLetsLiveSessionsFinish() throws Exception {
+        // given: a live session
+        Forwarder forwarder = connectedForwarder(target(Targets.echo()).port());
+        Socket live = dial(forwarder);
+        live.getOutputStream().write("one".getBytes());
+        assertThat(live.getInputStream().readNBytes(3)).isEqualTo("one".getBytes());
+        InetSocketAddress clientListener = plane.relay.clientAddress();
+
+        // when
+        CompletableFuture<Void> drained = plane.relay.drain(Duration.ofSeconds(30));
+
+        // then: no new connection gets in, the live session still carries bytes
+        assertThatThrownBy(() -> new Socket().connect(clientListener, 1000)).isInstanceOf(IOException.class);
+        live.getOutputStream().write("two".getBytes());
+        assertThat(live.getInputStream().readNBytes(3)).isEqualTo("two".getBytes());
+        assertThat(drained).isNotDone();
+        // and when it ends, the relay stops long before its grace is over
+        live.close();
+        drained.get(10, TimeUnit.SECONDS);
+        await().atMost(Duration.ofSeconds(2)).until(() -> !plane.closed.isEmpty());
+        assertThat(plane.closed.get(0).reason()).isEqualTo(EndReason.CLIENT_CLOSED);
+    }
+
+    @Test
+    @DisplayName("a session still open when the drain's grace ends is cut as RELAY_SHUTDOWN")
+    void drainGraceCutsWhatIsLeft() throws Exception {
+        // given
+        Forwarder forwarder = connectedForwarder(target(Targets.echo()).port());
+        Socket live = dial(forwarder);
+        live.getOutputStream().write("one".getBytes());
+        assertThat(live.getInputStream().readNBytes(3)).isEqualTo("one".getBytes());
+
+        // when
+        long started = System.nanoTime();
+        plane.relay.drain(Duration.ofSeconds(1)).get(10, TimeUnit.SECONDS);
+
+        // then
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofSeconds(1));
+        assertThat(readOrEnd(live.getInputStream())).isEqualTo(-1);
+        await().atMost(Duration.ofSeconds(2)).until(() -> !plane.closed.isEmpty());
+        assertThat(plane.closed.get(0).reason()).isEqualTo(EndReason.RELAY_SHUTDOWN);
+        live.close();
     }
 
     @Test

@@ -95,7 +95,10 @@ class ChartRenderIT {
                 .containsEntry("PORTHOLE_RELAY_CLIENT_HOST", "porthole-relay.porthole-system.svc")
                 .containsEntry("PORTHOLE_RELAY_AGENT_PORT", "7443")
                 .containsEntry("PORTHOLE_RELAY_CLIENT_PORT", "7444")
-                .containsEntry("PORTHOLE_HTTP_PORT", "8080");
+                .containsEntry("PORTHOLE_HTTP_PORT", "8080")
+                .containsEntry("PORTHOLE_RELAY_DRAIN_SECONDS", "20");
+        // the pod outlives its relay's drain, so live sessions get the whole grace
+        assertThat(pod.getTerminationGracePeriodSeconds()).isEqualTo(30L);
         Service relay = r.one(Service.class, "porthole-relay");
         assertThat(relay.getSpec().getType()).isEqualTo("ClusterIP");
         assertThat(relay.getSpec().getSelector()).doesNotContainKey("porthole.dev/relay-leader");

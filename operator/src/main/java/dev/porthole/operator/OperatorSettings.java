@@ -1,5 +1,6 @@
 package dev.porthole.operator;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
@@ -23,22 +24,25 @@ import java.util.Map;
  * @param leaseName        name of that Lease
  * @param relayClientAdvertisedPort port clients are told to dial (an Ingress's 443); 0 means the listener's port
  * @param httpPort         port of the metrics and health endpoint (started by {@link OperatorMain})
+ * @param relayDrain       how long a stopping operator's relay lets live sessions finish (zero: cut them at once)
  */
 public record OperatorSettings(String namespace, String instance, String agentImage, String relayBindAddress,
                                int relayAgentPort, int relayClientPort, String relayAgentHost, String relayClientHost,
                                List<String> extraRelayNames, boolean leaderElection, String leaseName,
-                               int relayClientAdvertisedPort, int httpPort) {
+                               int relayClientAdvertisedPort, int httpPort, Duration relayDrain) {
 
     public static final String DEFAULT_AGENT_IMAGE = "ghcr.io/porthole-dev/porthole-agent:0.1.0";
     public static final String DEFAULT_LEASE_NAME = "porthole-operator-leader";
     public static final int DEFAULT_HTTP_PORT = 8080;
+    /** How long a stopping operator's relay lets live sessions finish (below the chart's 30 s termination grace). */
+    public static final Duration DEFAULT_RELAY_DRAIN = Duration.ofSeconds(20);
 
     /** A single operator (no leader election), clients told the listener's port, HTTP endpoint on 8080. */
     public OperatorSettings(String namespace, String instance, String agentImage, String relayBindAddress,
                             int relayAgentPort, int relayClientPort, String relayAgentHost, String relayClientHost,
                             List<String> extraRelayNames) {
         this(namespace, instance, agentImage, relayBindAddress, relayAgentPort, relayClientPort, relayAgentHost,
-                relayClientHost, extraRelayNames, false, DEFAULT_LEASE_NAME, 0, DEFAULT_HTTP_PORT);
+                relayClientHost, extraRelayNames, false, DEFAULT_LEASE_NAME, 0, DEFAULT_HTTP_PORT, Duration.ZERO);
     }
 
     public static OperatorSettings fromEnvironment(Map<String, String> env) {
@@ -57,13 +61,16 @@ public record OperatorSettings(String namespace, String instance, String agentIm
                 Boolean.parseBoolean(env.getOrDefault("PORTHOLE_LEADER_ELECTION", "false")),
                 env.getOrDefault("PORTHOLE_LEADER_ELECTION_LEASE", DEFAULT_LEASE_NAME),
                 Integer.parseInt(env.getOrDefault("PORTHOLE_RELAY_CLIENT_ADVERTISED_PORT", "0")),
-                Integer.parseInt(env.getOrDefault("PORTHOLE_HTTP_PORT", Integer.toString(DEFAULT_HTTP_PORT))));
+                Integer.parseInt(env.getOrDefault("PORTHOLE_HTTP_PORT", Integer.toString(DEFAULT_HTTP_PORT))),
+                Duration.ofSeconds(Long.parseLong(env.getOrDefault("PORTHOLE_RELAY_DRAIN_SECONDS",
+                        Long.toString(DEFAULT_RELAY_DRAIN.toSeconds())))));
     }
 
     /** As this, with leader election on the Lease {@code leaseName}. */
     public OperatorSettings withLeaderElection(String leaseName) {
         return new OperatorSettings(namespace, instance, agentImage, relayBindAddress, relayAgentPort, relayClientPort,
-                relayAgentHost, relayClientHost, extraRelayNames, true, leaseName, relayClientAdvertisedPort, httpPort);
+                relayAgentHost, relayClientHost, extraRelayNames, true, leaseName, relayClientAdvertisedPort, httpPort,
+                relayDrain);
     }
 
     /** Every name the relay certificate must carry. */

@@ -45,9 +45,11 @@ public final class PortholeOperator implements AutoCloseable {
     private final CertificateAuthority ca;
     private final AtomicBoolean leading;
     private final AtomicBoolean closing;
+    private final java.time.Duration relayDrain;
 
     private PortholeOperator(Operator operator, RelayBridge relay, RelayEndpoints endpoints, CertificateAuthority ca,
-                             AtomicBoolean leading, AtomicBoolean closing) {
+                             AtomicBoolean leading, AtomicBoolean closing, java.time.Duration relayDrain) {
+        this.relayDrain = relayDrain;
         this.operator = operator;
         this.relay = relay;
         this.endpoints = endpoints;
@@ -111,7 +113,7 @@ public final class PortholeOperator implements AutoCloseable {
             relay.close();
             throw e;
         }
-        return new PortholeOperator(operator, relay, endpoints, ca, leading, closing);
+        return new PortholeOperator(operator, relay, endpoints, ca, leading, closing, settings.relayDrain());
     }
 
     /**
@@ -199,9 +201,13 @@ public final class PortholeOperator implements AutoCloseable {
     }
 
     @Override
+    /**
+     * Stops reconciling, then lets the relay drain: it accepts nothing new, tells clients to reconnect, and lets live
+     * sessions finish for up to the configured grace before it closes.
+     */
     public void close() {
         closing.set(true);
         operator.stop();
-        relay.close();
+        relay.drain(relayDrain);
     }
 }

@@ -219,6 +219,7 @@ final class ClientAdmission extends Admission {
     private void unrecorded(Channel channel, ClientSession session, Throwable error) {
         relay.sessionsUnrecorded.incrementAndGet();
         relay.registry.removeSession(session);
+        session.markEnded();
         String reason = "the relay could not record this session in the audit trail, so it is refused; try again";
         Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
                 ? error.getCause() : error;
@@ -241,6 +242,7 @@ final class ClientAdmission extends Admission {
     private void closed(Channel channel, ClientSession session, ScheduledFuture<?> expiry) {
         expiry.cancel(false);
         relay.registry.removeSession(session);
+        session.markEnded();
         EndReason reason = session.outcome().end();
         String message = session.outcome().message();
         Duration duration = Duration.between(session.openedAt(), relay.clock.instant());

@@ -30,6 +30,7 @@ final class ClientSession {
     private final AtomicLong bytesToClient = new AtomicLong();
     private volatile Stream clientStream;
     private volatile Stream agentStream;
+    private final java.util.concurrent.CompletableFuture<Void> ended = new java.util.concurrent.CompletableFuture<>();
 
     ClientSession(String id, ClientIdentity identity, InetSocketAddress clientAddress, ForwardRef forward, Instant openedAt) {
         this.id = id;
@@ -85,6 +86,15 @@ final class ClientSession {
 
     Stream agentStream() {
         return agentStream;
+    }
+
+    /** Completes once the session is over and forgotten by the registry. */
+    java.util.concurrent.CompletableFuture<Void> ended() {
+        return ended;
+    }
+
+    void markEnded() {
+        ended.complete(null);
     }
 
     /** Ends the session for a relay decision (revocation, expiry, shutdown): both streams are reset. */

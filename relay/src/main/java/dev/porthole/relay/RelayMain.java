@@ -77,10 +77,16 @@ public final class RelayMain {
     }
 
     private static void run(Path configFile) throws Exception {
+        Properties p = new Properties();
+        try (Reader reader = Files.newBufferedReader(configFile)) {
+            p.load(reader);
+        }
+        java.time.Duration drain = java.time.Duration.ofSeconds(Long.parseLong(p.getProperty("drain.seconds", "20")));
         RelayServer relay = fromConfig(configFile).start();
         CountDownLatch stopped = new CountDownLatch(1);
+        // SIGTERM: accept nothing new, let live sessions finish for up to drain.seconds, then stop
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            relay.close();
+            relay.drain(drain).join();
             stopped.countDown();
         }, "porthole-relay-shutdown"));
         System.out.println("relay agent-listener=" + relay.agentAddress() + " client-listener=" + relay.clientAddress());

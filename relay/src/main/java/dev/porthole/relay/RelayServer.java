@@ -196,6 +196,33 @@ public final class RelayServer implements AutoCloseable {
                 .thenApply(v -> parts.stream().mapToLong(CompletableFuture::join).sum());
     }
 
+    /**
+     * Stops the relay gently: stops accepting connections, tells watching clients it is going away (they reconnect,
+     * through another replica or this relay's successor), lets live sessions run to their end for at most
+     * {@code grace}, then {@link #close closes} what is left with RELAY_SHUTDOWN. Agents stay connected meanwhile,
+     * since live sessions run through them. Completes when the relay is closed.
+     */
+    public CompletableFuture<Void> drain(Duration grace) {
+        if (closed.get()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        List<ClientSession> live = relay.registry.allSessions();
+        LOG.atInfo().addKeyValue("sessions", live.size()).addKeyValue("graceSeconds", grace.toSeconds())
+                .log("relay draining: no new connections; live sessions may finish");
+        if (agentChannel != null) {
+            agentChannel.close().syncUninterruptibly();
+        }
+        if (clientChannel != null) {
+            clientChannel.close().syncUninterruptibly();
+        }
+        for (Multiplexer watcher : relay.registry.allWatchers()) {
+            watcher.close(EndReason.RELAY_SHUTDOWN, "relay is shutting down; reconnect to reach the forward");
+        }
+        CompletableFuture<?>[] ends = live.stream().map(ClientSession::ended).toArray(CompletableFuture[]::new);
+        return CompletableFuture.allOf(ends).completeOnTimeout(null, grace.toMillis(), TimeUnit.MILLISECONDS)
+                .thenRunAsync(this::close);
+    }
+
     /** Ends every session, probe and agent connection with RELAY_SHUTDOWN and releases the listeners. */
     @Override
     public void close() {

@@ -154,7 +154,7 @@ class LifecycleE2E {
     }
 
     @Test
-    @DisplayName("after an operator (and relay) restart the agent reconnects, sessions flow again, and expiry is on time")
+    @DisplayName("after an operator (and relay) restart the agent reconnects, the running CLI and a new one work, and expiry is on time")
     void operatorRestart(TestNamespace ns) {
         // given
         postgres(sys, ns, "db-0");
@@ -174,6 +174,9 @@ class LifecycleE2E {
         int again = FreePorts.next();
         connected(sys, Identity.ALICE, ns, "steady", again);
         assertThat(psql(again, "SELECT 'after'")).isEqualTo("after");
+        // and the first porthole connect never stopped: it reconnected to the new relay and its port works again
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(psql(local, "SELECT 'same'")).isEqualTo("same"));
+        assertThat(cli.isAlive()).isTrue();
         await().atMost(Duration.ofSeconds(100)).until(() -> get(sys, ns, "steady") == null);
         assertThat(Duration.between(expiresAt, Instant.now())).isLessThan(Duration.ofSeconds(2));
         cli.close();

@@ -89,6 +89,15 @@ public final class RelayBridge implements RelayControl, AutoCloseable {
         return server;
     }
 
+    /** Lets the relay drain for up to {@code grace} (see {@link RelayServer#drain}), then closes everything. */
+    public void drain(java.time.Duration grace) {
+        try {
+            server.drain(grace).join();
+        } finally {
+            close();
+        }
+    }
+
     @Override
     public void close() {
         server.close();
