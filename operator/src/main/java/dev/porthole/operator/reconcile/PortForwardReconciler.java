@@ -16,6 +16,7 @@ import dev.porthole.operator.time.Expiry;
 import dev.porthole.protocol.EndReason;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -165,14 +166,21 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
                 new RelayEndpoint(endpoints.clientAddress(), endpoints.caPem()), expiresAt, pf.getMetadata().getGeneration(),
                 now, tokenSha256);
         recordTransition(pf, old, next, verdict, expiresAt);
+        boolean changed = !sameStatus(old, next);
         pf.setStatus(next);
-        log.debug("forward reconciled forward={} phase={} remaining={}", ForwardRefs.of(pf), next.getPhase(), remaining);
+        log.debug("forward reconciled forward={} phase={} remaining={} statusChanged={}", ForwardRefs.of(pf),
+                next.getPhase(), remaining, changed);
+        // a pass that changes nothing writes nothing: the API server is asked only for real changes
+        UpdateControl<PortForward> update = changed ? UpdateControl.patchStatus(pf) : UpdateControl.noUpdate();
         if (verdict instanceof Verdict.Unavailable) {
-            return UpdateControl.patchStatus(pf).rescheduleAfter(
-                    remaining.compareTo(RETRY_UNAVAILABLE_TARGET) < 0 ? remaining : RETRY_UNAVAILABLE_TARGET);
+            return update.rescheduleAfter(remaining.compareTo(RETRY_UNAVAILABLE_TARGET) < 0 ? remaining : RETRY_UNAVAILABLE_TARGET);
         }
         // a rejected forward gets nothing; it is cleaned up at its expiry like any other
-        return UpdateControl.patchStatus(pf).rescheduleAfter(remaining);
+        return update.rescheduleAfter(remaining);
+    }
+
+    private static boolean sameStatus(PortForwardStatus old, PortForwardStatus next) {
+        return Serialization.jsonMapper().valueToTree(old).equals(Serialization.jsonMapper().valueToTree(next));
     }
 
     private void recordAcceptance(PortForward pf, PortForwardStatus old, Instant expiresAt) {
