@@ -21,7 +21,10 @@ import picocli.CommandLine.Spec;
         description = "Listen on a local port and carry its connections to a forward's target through the relay.")
 public final class ConnectCommand implements Callable<Integer> {
 
-    /** Exit codes: 0 closed by the user, 1 error, 3 forward expired, 4 forward revoked, 5 relay lost, 6 forward rejected. */
+    /**
+     * Exit codes: 0 closed by the user, 1 error, 3 forward expired, 4 forward revoked, 6 forward rejected. 5 (relay lost)
+     * stays reserved for an end the forwarder cannot recover from; a relay that goes away is reconnected to instead.
+     */
     public static final int EXIT_ERROR = 1;
     public static final int EXIT_EXPIRED = 3;
     public static final int EXIT_REVOKED = 4;

@@ -1,6 +1,7 @@
 package dev.porthole.cli;
 
 import dev.porthole.protocol.ForwardRef;
+import dev.porthole.api.v1alpha1.BindScope;
 import dev.porthole.api.v1alpha1.PortForward;
 import dev.porthole.protocol.pki.Pem;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -27,7 +28,10 @@ public record ForwardRelayInfo(String relayHost, int relayPort, X509Certificate 
             String why = pf.getStatus() == null || pf.getStatus().getMessage() == null ? "" : ": " + pf.getStatus().getMessage();
             throw new ForwarderException("forward " + forward + " is " + phase + why);
         }
-        String address = pf.getStatus().getRelay().getAddress();
+        // a Cluster-scope forward is used only from inside the cluster: through the relay's in-cluster listener
+        boolean clusterScope = pf.getSpec() != null && pf.getSpec().effectiveBindScope() == BindScope.Cluster;
+        String inCluster = pf.getStatus().getRelay().getInClusterAddress();
+        String address = clusterScope && inCluster != null ? inCluster : pf.getStatus().getRelay().getAddress();
         int colon = address.lastIndexOf(':');
         Duration remaining = pf.getStatus().getExpiresAt() == null ? Duration.ofHours(1)
                 : Duration.between(Instant.now(), Instant.parse(pf.getStatus().getExpiresAt()));

@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 import dev.porthole.protocol.BindScope;
 import dev.porthole.protocol.EndReason;
 import dev.porthole.protocol.Protocol;
+import dev.porthole.protocol.pki.KeyMaterial;
 import dev.porthole.relay.RelayServer;
 import dev.porthole.relay.SessionListener;
 import dev.porthole.sidecar.Agent;
@@ -356,6 +357,30 @@ class DataPlaneIT {
         first.close();
         await().atMost(Duration.ofSeconds(2)).until(() -> !plane.closed.isEmpty());
         assertThat(echoRoundTrip(forwarder, "three".getBytes())).isEqualTo("three".getBytes());
+    }
+
+    @Test
+    @DisplayName("a Cluster-scope forward is refused through the relay's external listener and works through the in-cluster one")
+    void clusterScopeOnlyFromInside() throws Exception {
+        // given: a relay with an external client listener, as behind a load balancer, and a Cluster-scope forward
+        plane.relay.close();
+        plane.relay = plane.startRelay(0, 0, b -> b.externalClientPort(0));
+        plane.scopes.put(DataPlane.FORWARD, BindScope.CLUSTER);
+        Forwarder inside = connectedForwarder(target(Targets.echo()).port());
+        KeyMaterial key = plane.clientKey(DataPlane.FORWARD, plane.forwardExpiresAt);
+        ForwarderConfig throughExternal = ForwarderConfig.of(DataPlane.FORWARD, InetAddress.getLoopbackAddress(), 0,
+                "localhost", plane.relay.externalClientAddress().orElseThrow().getPort(), plane.ca.certificate(), f -> key);
+
+        // when / then: from outside it is refused with the reason, from inside it works
+        assertThatThrownBy(() -> plane.forwarder(throughExternal)).isInstanceOf(ForwarderException.class)
+                .hasMessageContaining("has bind scope Cluster, so it is used only from inside the cluster");
+        assertThat(echoRoundTrip(inside, "inside".getBytes())).isEqualTo("inside".getBytes());
+        assertThat(plane.denied).extracting(SessionListener.Denied::message)
+                .anyMatch(m -> m.contains("came through the relay's external address"));
+
+        // and a Loopback forward (the CLI binds 127.0.0.1 only) is fine through the external listener
+        plane.scopes.put(DataPlane.FORWARD, BindScope.LOOPBACK);
+        assertThat(echoRoundTrip(plane.forwarder(throughExternal), "outside".getBytes())).isEqualTo("outside".getBytes());
     }
 
     @Test

@@ -74,33 +74,34 @@ class HandshakeFloodIT {
     }
 
     @Test
-    @DisplayName("many sources together are capped in all; when the silent ones time out, the places come back")
-    void globalCapAndRecovery() throws Exception {
-        // given: three sources fill the listener's whole budget
+    @DisplayName("when many sources fill the listener's budget, a newcomer still gets in and the oldest waiting one is closed")
+    void fullBudgetMakesRoomForNewcomers() throws Exception {
+        // given: three sources fill the listener's whole budget, the first connection oldest
+        List<Socket> waiting = new ArrayList<>();
         for (int source = 2; source < 2 + MAX_PENDING / MAX_PER_SOURCE; source++) {
             for (int i = 0; i < MAX_PER_SOURCE; i++) {
-                silent("127.0.0." + source);
+                waiting.add(silent("127.0.0." + source));
+                if (waiting.size() == 1) {
+                    await().atMost(Duration.ofSeconds(5)).until(() -> plane.relay.stats().handshakesPending() == 1);
+                }
             }
         }
         await().atMost(Duration.ofSeconds(5)).until(() -> plane.relay.stats().handshakesPending() == MAX_PENDING);
 
-        // when: a fresh source tries
-        Socket shed = silent("127.0.0.9");
-
-        // then
-        assertThat(closedByRelay(shed)).isTrue();
-        assertThat(plane.relay.stats().connectionsShed()).isEqualTo(1);
-
-        // when the silent ones reach the handshake timeout
-        RelayStats after = await().atMost(HANDSHAKE_TIMEOUT.plusSeconds(5))
-                .until(plane.relay::stats, s -> s.handshakeTimeouts() == MAX_PENDING);
-
-        // then: nothing is held for them, and the fresh source gets through
-        assertThat(after.handshakesPending()).isZero();
+        // when: a fresh source connects and completes a TLS handshake
         try (SSLSocket fresh = tls("127.0.0.9")) {
             fresh.startHandshake();
+
+            // then: it got in; the oldest waiting connection made room
             assertThat(fresh.getSession().isValid()).isTrue();
+            assertThat(closedByRelay(waiting.get(0))).isTrue();
+            assertThat(plane.relay.stats().connectionsShed()).isEqualTo(1);
         }
+
+        // and when the silent ones reach the handshake timeout, nothing is held for them
+        RelayStats after = await().atMost(HANDSHAKE_TIMEOUT.plusSeconds(5))
+                .until(plane.relay::stats, s -> s.handshakesPending() == 0);
+        assertThat(after.handshakeTimeouts()).isGreaterThanOrEqualTo(MAX_PENDING - 1);
     }
 
     @Test
@@ -120,6 +121,42 @@ class HandshakeFloodIT {
         try (SSLSocket after = tls("127.0.0.4")) {
             after.startHandshake();
             assertThat(after.getSession().isValid()).isTrue();
+        }
+    }
+
+    @Test
+    @DisplayName("5,000 unauthenticated connections held open from 40 addresses: the relay holds at most its budget, and a real session opens in under a second")
+    void fiveThousandHeldOpen() throws Exception {
+        // given: a relay with the production limits and a working forward
+        plane.relay.close();
+        plane.relay = plane.startRelay(0, 0, b -> b.handshakeTimeout(Duration.ofSeconds(30)));
+        try (Targets.Target echo = Targets.echo()) {
+            plane.agent(echo.port());
+            await().atMost(Duration.ofSeconds(10)).until(() -> plane.relay.isAgentConnected(DataPlane.FORWARD));
+            Forwarder forwarder = plane.forwarder();
+            long directBefore = io.netty.buffer.PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory();
+
+            // when: 5,000 connections to the client listener that never say a word
+            for (int i = 0; i < 5000; i++) {
+                Socket s = new Socket();
+                s.bind(new InetSocketAddress(InetAddress.getByName("127.0.1." + (10 + i % 40)), 0));
+                s.connect(plane.relay.clientAddress());
+                sockets.add(s);
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> plane.relay.stats().connectionsShed() >= 5000 - 1024);
+
+            // then: the relay holds no more than its budget, and a real session opens and echoes within a second
+            RelayStats held = plane.relay.stats();
+            assertThat(held.handshakesPending()).isLessThanOrEqualTo(1024);
+            long started = System.nanoTime();
+            try (Socket session = new Socket()) {
+                session.connect(forwarder.localAddress(), 1000);
+                session.getOutputStream().write("real".getBytes());
+                assertThat(session.getInputStream().readNBytes(4)).isEqualTo("real".getBytes());
+            }
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(1));
+            assertThat(io.netty.buffer.PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory() - directBefore)
+                    .as("direct memory the held connections cost").isLessThan(64L * 1024 * 1024);
         }
     }
 

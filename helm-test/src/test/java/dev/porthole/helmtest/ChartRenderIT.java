@@ -127,13 +127,20 @@ class ChartRenderIT {
                 .containsEntry("PORTHOLE_AGENT_IMAGE", "registry.example.com/porthole/agent:1.2.3")
                 .containsEntry("PORTHOLE_RELAY_CLIENT_HOST", "relay.example.com")
                 .containsEntry("PORTHOLE_RELAY_CLIENT_ADVERTISED_PORT", "7444")
-                .containsEntry("PORTHOLE_RELAY_EXTRA_NAMES", "porthole.internal.example.com");
+                .containsEntry("PORTHOLE_RELAY_EXTRA_NAMES", "porthole.internal.example.com")
+                .containsEntry("PORTHOLE_RELAY_EXTERNAL_CLIENT_PORT", "7445");
+        assertThat(c.getPorts()).extracting(p -> p.getName() + "=" + p.getContainerPort())
+                .contains("relay-clients=7444", "relay-external=7445");
         assertThat(r.one(Service.class, "porthole-prod-relay").getSpec().getSelector())
                 .containsEntry("porthole.dev/relay-leader", "true");
         Service external = r.one(Service.class, "porthole-prod-relay-external");
         assertThat(external.getSpec().getType()).isEqualTo("LoadBalancer");
         assertThat(external.getSpec().getLoadBalancerSourceRanges()).containsExactly("203.0.113.0/24");
-        assertThat(external.getSpec().getPorts()).singleElement().satisfies(p -> assertThat(p.getPort()).isEqualTo(7444));
+        // the load balancer reaches the external client listener, where Cluster-scope forwards are refused
+        assertThat(external.getSpec().getPorts()).singleElement().satisfies(p -> {
+            assertThat(p.getPort()).isEqualTo(7444);
+            assertThat(p.getTargetPort().getStrVal()).isEqualTo("relay-external");
+        });
         assertThat(r.one(Role.class, "porthole-prod-leader-election").getRules())
                 .isEqualTo(OperatorIdentity.leaderElectionRole(OFFLINE).getRules());
         GenericKubernetesResource monitor = r.one(GenericKubernetesResource.class, "porthole-prod");
@@ -155,8 +162,10 @@ class ChartRenderIT {
         assertThat(ingress.getMetadata().getAnnotations()).containsEntry("nginx.ingress.kubernetes.io/ssl-passthrough", "true");
         assertThat(ingress.getSpec().getRules()).singleElement().satisfies(rule -> {
             assertThat(rule.getHost()).isEqualTo("porthole.example.com");
-            assertThat(rule.getHttp().getPaths().get(0).getBackend().getService().getPort().getName()).isEqualTo("relay-clients");
+            assertThat(rule.getHttp().getPaths().get(0).getBackend().getService().getPort().getName()).isEqualTo("relay-external");
         });
+        assertThat(r.one(Service.class, "porthole-relay").getSpec().getPorts()).extracting(p -> p.getName())
+                .containsExactly("relay-agents", "relay-clients", "relay-external");
         assertThat(env(r.one(Deployment.class, "porthole").getSpec().getTemplate().getSpec().getContainers().get(0)))
                 .containsEntry("PORTHOLE_RELAY_CLIENT_HOST", "porthole.example.com")
                 .containsEntry("PORTHOLE_RELAY_CLIENT_ADVERTISED_PORT", "443");

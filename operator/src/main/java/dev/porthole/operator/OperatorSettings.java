@@ -25,11 +25,14 @@ import java.util.Map;
  * @param relayClientAdvertisedPort port clients are told to dial (an Ingress's 443); 0 means the listener's port
  * @param httpPort         port of the metrics and health endpoint (started by {@link OperatorMain})
  * @param relayDrain       how long a stopping operator's relay lets live sessions finish (zero: cut them at once)
+ * @param relayExternalClientPort port of the relay's external client listener, the one a load balancer or Ingress
+ *                         forwards to (Cluster-scope forwards are refused there); -1 for none
  */
 public record OperatorSettings(String namespace, String instance, String agentImage, String relayBindAddress,
                                int relayAgentPort, int relayClientPort, String relayAgentHost, String relayClientHost,
                                List<String> extraRelayNames, boolean leaderElection, String leaseName,
-                               int relayClientAdvertisedPort, int httpPort, Duration relayDrain) {
+                               int relayClientAdvertisedPort, int httpPort, Duration relayDrain,
+                               int relayExternalClientPort) {
 
     public static final String DEFAULT_AGENT_IMAGE = "ghcr.io/porthole-dev/porthole-agent:0.1.0";
     public static final String DEFAULT_LEASE_NAME = "porthole-operator-leader";
@@ -42,7 +45,7 @@ public record OperatorSettings(String namespace, String instance, String agentIm
                             int relayAgentPort, int relayClientPort, String relayAgentHost, String relayClientHost,
                             List<String> extraRelayNames) {
         this(namespace, instance, agentImage, relayBindAddress, relayAgentPort, relayClientPort, relayAgentHost,
-                relayClientHost, extraRelayNames, false, DEFAULT_LEASE_NAME, 0, DEFAULT_HTTP_PORT, Duration.ZERO);
+                relayClientHost, extraRelayNames, false, DEFAULT_LEASE_NAME, 0, DEFAULT_HTTP_PORT, Duration.ZERO, -1);
     }
 
     public static OperatorSettings fromEnvironment(Map<String, String> env) {
@@ -63,14 +66,15 @@ public record OperatorSettings(String namespace, String instance, String agentIm
                 Integer.parseInt(env.getOrDefault("PORTHOLE_RELAY_CLIENT_ADVERTISED_PORT", "0")),
                 Integer.parseInt(env.getOrDefault("PORTHOLE_HTTP_PORT", Integer.toString(DEFAULT_HTTP_PORT))),
                 Duration.ofSeconds(Long.parseLong(env.getOrDefault("PORTHOLE_RELAY_DRAIN_SECONDS",
-                        Long.toString(DEFAULT_RELAY_DRAIN.toSeconds())))));
+                        Long.toString(DEFAULT_RELAY_DRAIN.toSeconds())))),
+                Integer.parseInt(env.getOrDefault("PORTHOLE_RELAY_EXTERNAL_CLIENT_PORT", "-1")));
     }
 
     /** As this, with leader election on the Lease {@code leaseName}. */
     public OperatorSettings withLeaderElection(String leaseName) {
         return new OperatorSettings(namespace, instance, agentImage, relayBindAddress, relayAgentPort, relayClientPort,
                 relayAgentHost, relayClientHost, extraRelayNames, true, leaseName, relayClientAdvertisedPort, httpPort,
-                relayDrain);
+                relayDrain, relayExternalClientPort);
     }
 
     /** Every name the relay certificate must carry. */

@@ -79,10 +79,13 @@ public final class PortholeOperator implements AutoCloseable {
                 settings.relayCertificateNames(), clock);
         AuditRecorder audit = new AuditRecorder(client, clock, settings.instance(), meters);
         RelayBridge relay = RelayBridge.start(client, audit, ca, relayKey, settings.relayBindAddress(),
-                settings.relayAgentPort(), settings.relayClientPort(), clock, meters);
+                settings.relayAgentPort(), settings.relayClientPort(), settings.relayExternalClientPort(), clock, meters);
         int clientPort = settings.relayClientAdvertisedPort() > 0 ? settings.relayClientAdvertisedPort() : relay.server().clientPort();
+        // with an external listener, clients outside are told its address, and Cluster-scope clients the in-cluster one
+        String inCluster = relay.server().externalClientAddress().isPresent()
+                ? settings.relayAgentHost() + ":" + relay.server().clientPort() : null;
         RelayEndpoints endpoints = new RelayEndpoints(settings.relayAgentHost() + ":" + relay.server().agentPort(),
-                settings.relayClientHost() + ":" + clientPort, ca.keyMaterial().certificateChainPem());
+                settings.relayClientHost() + ":" + clientPort, inCluster, ca.keyMaterial().certificateChainPem());
         AtomicBoolean leading = new AtomicBoolean(!settings.leaderElection());
         AtomicBoolean closing = new AtomicBoolean();
         if (settings.leaderElection()) {

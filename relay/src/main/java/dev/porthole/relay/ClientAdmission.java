@@ -1,6 +1,7 @@
 package dev.porthole.relay;
 
 import dev.porthole.protocol.ForwardRef;
+import dev.porthole.protocol.BindScope;
 import dev.porthole.protocol.EndReason;
 import dev.porthole.protocol.Frame;
 import dev.porthole.protocol.MuxHandler;
@@ -39,8 +40,16 @@ final class ClientAdmission extends Admission {
     /** {@code -Dporthole.relay.pinSessions=false} leaves a session's client connection on its own event loop. */
     static final boolean PIN_SESSIONS = Boolean.parseBoolean(System.getProperty("porthole.relay.pinSessions", "true"));
 
+    /** Whether this is the external client listener (behind the load balancer or Ingress), not the in-cluster one. */
+    private final boolean external;
+
     ClientAdmission(RelayContext relay) {
-        super(relay, "client");
+        this(relay, false);
+    }
+
+    ClientAdmission(RelayContext relay, boolean external) {
+        super(relay, external ? "external client" : "client");
+        this.external = external;
     }
 
     @Override
@@ -80,6 +89,11 @@ final class ClientAdmission extends Admission {
                 deny(ctx, identity, remote, forward, "authorisation failed on the relay");
             } else if (!decision.allowed()) {
                 deny(ctx, identity, remote, forward, decision.reason());
+            } else if (external && decision.scope() == BindScope.CLUSTER) {
+                // the relay cannot vouch that a client reaching it from outside runs inside the cluster
+                deny(ctx, identity, remote, forward, "forward " + forward + " has bind scope Cluster, so it is used only"
+                        + " from inside the cluster (the relay's in-cluster address); this connection came through the"
+                        + " relay's external address");
             } else {
                 Instant end = identity.notAfter().isBefore(decision.expiresAt()) ? identity.notAfter()
                         : decision.expiresAt();

@@ -36,6 +36,7 @@ final class RelayContext {
     final AtomicLong sessionsUnrecorded = new AtomicLong();
     final HandshakeBudget agentHandshakes;
     final HandshakeBudget clientHandshakes;
+    final HandshakeBudget externalHandshakes;
     final AtomicLong ids = new AtomicLong();
 
     RelayContext(RelayServer.Builder b, ExecutorService hookExecutor, ExecutorService listenerExecutor) {
@@ -52,6 +53,8 @@ final class RelayContext {
         this.listenerExecutor = listenerExecutor;
         this.agentHandshakes = new HandshakeBudget("agent", b.maxPendingHandshakes, b.maxPendingHandshakesPerSource, b.clock);
         this.clientHandshakes = new HandshakeBudget("client", b.maxPendingHandshakes, b.maxPendingHandshakesPerSource, b.clock);
+        this.externalHandshakes = new HandshakeBudget("external client", b.maxPendingHandshakes,
+                b.maxPendingHandshakesPerSource, b.clock);
     }
 
     Multiplexer.Settings muxSettings(String context, EndReason lostReason, int maxStreams) {

@@ -63,6 +63,7 @@ public final class RelayServer implements AutoCloseable {
     private final EventLoopGroup workerGroup;
     private Channel agentChannel;
     private Channel clientChannel;
+    private Channel externalClientChannel;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private RelayServer(Builder builder) {
@@ -87,6 +88,10 @@ public final class RelayServer implements AutoCloseable {
         try {
             agentChannel = bind(settings.agentPort, agentTls, relay.agentHandshakes, ch -> new AgentAdmission(relay));
             clientChannel = bind(settings.clientPort, clientTls, relay.clientHandshakes, ch -> new ClientAdmission(relay));
+            if (settings.externalClientPort >= 0) {
+                externalClientChannel = bind(settings.externalClientPort, clientTls, relay.externalHandshakes,
+                        ch -> new ClientAdmission(relay, true));
+            }
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -134,6 +139,11 @@ public final class RelayServer implements AutoCloseable {
         return (InetSocketAddress) clientChannel.localAddress();
     }
 
+    /** The external client listener's address, if the relay has one. */
+    public java.util.Optional<InetSocketAddress> externalClientAddress() {
+        return java.util.Optional.ofNullable(externalClientChannel).map(c -> (InetSocketAddress) c.localAddress());
+    }
+
     public int agentPort() {
         return agentAddress().getPort();
     }
@@ -173,8 +183,9 @@ public final class RelayServer implements AutoCloseable {
         return new RelayStats(relay.registry.agents().size(), relay.registry.allSessions().size(),
                 relay.sessionsOpened.get(), relay.sessionsDenied.get(), relay.agentsRejected.get(),
                 relay.protocolErrors.get(), relay.tlsFailures.get(), relay.handshakeTimeouts.get(),
-                relay.agentHandshakes.shed() + relay.clientHandshakes.shed(),
-                relay.agentHandshakes.pending() + relay.clientHandshakes.pending(), relay.sessionsUnrecorded.get());
+                relay.agentHandshakes.shed() + relay.clientHandshakes.shed() + relay.externalHandshakes.shed(),
+                relay.agentHandshakes.pending() + relay.clientHandshakes.pending() + relay.externalHandshakes.pending(),
+                relay.sessionsUnrecorded.get());
     }
 
     /** Bytes the relay holds for all agent connections' streams (queued to send or received, not yet passed on). */
@@ -215,6 +226,9 @@ public final class RelayServer implements AutoCloseable {
         if (clientChannel != null) {
             clientChannel.close().syncUninterruptibly();
         }
+        if (externalClientChannel != null) {
+            externalClientChannel.close().syncUninterruptibly();
+        }
         for (Multiplexer watcher : relay.registry.allWatchers()) {
             watcher.close(EndReason.RELAY_SHUTDOWN, "relay is shutting down; reconnect to reach the forward");
         }
@@ -254,6 +268,9 @@ public final class RelayServer implements AutoCloseable {
         }
         if (clientChannel != null) {
             clientChannel.close().syncUninterruptibly();
+        }
+        if (externalClientChannel != null) {
+            externalClientChannel.close().syncUninterruptibly();
         }
         bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         workerGroup.shutdownGracefully(100, 2000, TimeUnit.MILLISECONDS).syncUninterruptibly();
@@ -321,6 +338,7 @@ public final class RelayServer implements AutoCloseable {
         int maxStreamsPerAgent = 1024;
         int workerThreads = Math.max(2, Runtime.getRuntime().availableProcessors());
         int hookThreads = 8;
+        int externalClientPort = -1;
         int maxPendingHandshakes = 1024;
         int maxPendingHandshakesPerSource = 128;
 
@@ -399,11 +417,23 @@ public final class RelayServer implements AutoCloseable {
 
         /**
          * How many connections each listener lets wait for admission (TLS handshake, HELLO, the authorizer's answer) at
-         * once, in all and from one source address; more are closed at accept and counted. Defaults 1024 and 128 (clients behind one NAT or load balancer share a source address).
+         * once, in all and from one source address: a source's next is closed at accept; beyond the total, a newcomer closes the
+         * oldest waiting connection. Both are counted. Defaults 1024 and 128 (clients behind one NAT or load balancer
+         * share a source address).
          */
         public Builder maxPendingHandshakes(int total, int perSource) {
             this.maxPendingHandshakes = total;
             this.maxPendingHandshakesPerSource = perSource;
+            return this;
+        }
+
+        /**
+         * Adds the external client listener on {@code port} (0 picks a free one): the one a load balancer or Ingress
+         * forwards to. The relay cannot vouch that a client reaching it there runs inside the cluster, so it refuses
+         * it for forwards of bind scope Cluster. Default: none.
+         */
+        public Builder externalClientPort(int port) {
+            this.externalClientPort = port;
             return this;
         }
 

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.netty.channel.embedded.EmbeddedChannel;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Clock;
@@ -15,24 +14,39 @@ class HandshakeBudgetTest {
     private final HandshakeBudget budget = new HandshakeBudget("client", 4, 2, Clock.systemUTC());
 
     @Test
-    @DisplayName("a source gets its share, no more; others go on until the total is reached")
-    void perSourceThenTotal() throws Exception {
-        InetAddress a = InetAddress.getByName("192.0.2.1");
-        InetAddress b = InetAddress.getByName("192.0.2.2");
-        InetAddress c = InetAddress.getByName("192.0.2.3");
+    @DisplayName("a source gets its share and no more: its next connection is refused, the waiting ones stay")
+    void perSourceShare() {
+        EmbeddedChannel first = channelFrom("192.0.2.1");
+        EmbeddedChannel second = channelFrom("192.0.2.1");
+        assertThat(budget.enter(first)).isTrue();
+        assertThat(budget.enter(second)).isTrue();
 
-        assertThat(budget.enter(a)).isNull();
-        assertThat(budget.enter(a)).isNull();
-        assertThat(budget.enter(a)).isEqualTo("2 connections from 192.0.2.1 already wait for admission on the client listener");
-        assertThat(budget.enter(b)).isNull();
-        assertThat(budget.enter(b)).isNull();
-        assertThat(budget.enter(c)).isEqualTo("4 connections already wait for admission on the client listener");
+        assertThat(budget.enter(channelFrom("192.0.2.1"))).isFalse();
+
+        assertThat(first.isOpen()).isTrue();
+        assertThat(second.isOpen()).isTrue();
+        assertThat(budget.pending()).isEqualTo(2);
+        assertThat(budget.shed()).isEqualTo(1);
+    }
+
+    @Test
+    @DisplayName("when all sources together fill the budget, a newcomer gets in and the oldest waiting connection is closed")
+    void fullBudgetEvictsTheOldest() {
+        EmbeddedChannel oldest = channelFrom("192.0.2.1");
+        budget.enter(oldest);
+        EmbeddedChannel[] others = {channelFrom("192.0.2.1"), channelFrom("192.0.2.2"), channelFrom("192.0.2.2")};
+        for (EmbeddedChannel c : others) {
+            assertThat(budget.enter(c)).isTrue();
+        }
+
+        EmbeddedChannel newcomer = channelFrom("198.51.100.9");
+        assertThat(budget.enter(newcomer)).isTrue();
+
+        assertThat(oldest.isOpen()).isFalse();
+        assertThat(newcomer.isOpen()).isTrue();
+        assertThat(others).allMatch(EmbeddedChannel::isOpen);
         assertThat(budget.pending()).isEqualTo(4);
-        assertThat(budget.sources()).isEqualTo(2);
-
-        budget.leave(a);
-        assertThat(budget.enter(c)).isNull();
-        assertThat(budget.sources()).isEqualTo(3);
+        assertThat(budget.shed()).isEqualTo(1);
     }
 
     @Test
@@ -43,7 +57,6 @@ class HandshakeBudgetTest {
         EmbeddedChannel second = channelFrom("198.51.100.7");
         assertThat(budget.enter(first)).isTrue();
         assertThat(budget.enter(second)).isTrue();
-        assertThat(budget.enter(channelFrom("198.51.100.7"))).as("third from the same source").isFalse();
 
         // when
         HandshakeBudget.admitted(first);
@@ -54,7 +67,7 @@ class HandshakeBudgetTest {
         // then
         assertThat(budget.pending()).isZero();
         assertThat(budget.sources()).isZero();
-        assertThat(budget.shed()).isEqualTo(1);
+        assertThat(budget.enter(channelFrom("198.51.100.7"))).as("the source's share is free again").isTrue();
     }
 
     @Test

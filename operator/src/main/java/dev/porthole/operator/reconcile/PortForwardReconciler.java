@@ -163,7 +163,7 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
         verdict = workflow.run(pf, verdict, context);
         String tokenSha256 = verdict instanceof Verdict.Active ? workflow.agentTokenSha256(pf, context).orElse(null) : null;
         PortForwardStatus next = StatusBuilder.build(old, verdict, activity.of(ForwardRefs.of(pf)),
-                new RelayEndpoint(endpoints.clientAddress(), endpoints.caPem()), expiresAt, pf.getMetadata().getGeneration(),
+                new RelayEndpoint(endpoints.clientAddress(), endpoints.inClusterClientAddress(), endpoints.caPem()), expiresAt, pf.getMetadata().getGeneration(),
                 now, tokenSha256);
         recordTransition(pf, old, next, verdict, expiresAt);
         boolean changed = !sameStatus(old, next);

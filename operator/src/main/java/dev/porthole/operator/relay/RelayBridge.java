@@ -37,13 +37,16 @@ public final class RelayBridge implements RelayControl, AutoCloseable {
 
     public static RelayBridge start(KubernetesClient client, AuditRecorder audit, CertificateAuthority ca,
                                     KeyMaterial serverKey, String bindAddress, int agentPort, int clientPort, Clock clock) {
-        return start(client, audit, ca, serverKey, bindAddress, agentPort, clientPort, clock, OperatorMetrics.NONE);
+        return start(client, audit, ca, serverKey, bindAddress, agentPort, clientPort, -1, clock, OperatorMetrics.NONE);
     }
 
-    /** As above, also reporting sessions and agent connections to {@code metrics}. */
+    /**
+     * As above, also reporting sessions and agent connections to {@code metrics}; {@code externalClientPort} adds the
+     * external client listener (-1: none).
+     */
     public static RelayBridge start(KubernetesClient client, AuditRecorder audit, CertificateAuthority ca,
-                                    KeyMaterial serverKey, String bindAddress, int agentPort, int clientPort, Clock clock,
-                                    OperatorMetrics metrics) {
+                                    KeyMaterial serverKey, String bindAddress, int agentPort, int clientPort,
+                                    int externalClientPort, Clock clock, OperatorMetrics metrics) {
         // forwards and policies from informers: no agent or client connection costs an API request
         ForwardCache lookup = ForwardCache.start(client);
         SharedIndexInformer<PortForwardPolicy> policies = client.resources(PortForwardPolicy.class).inform();
@@ -54,6 +57,7 @@ public final class RelayBridge implements RelayControl, AutoCloseable {
                 .bindAddress(bindAddress)
                 .agentPort(agentPort)
                 .clientPort(clientPort)
+                .externalClientPort(externalClientPort)
                 .serverKey(serverKey)
                 .clientCa(ca.certificate())
                 .clock(clock)
