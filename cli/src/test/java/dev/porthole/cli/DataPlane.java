@@ -45,6 +45,33 @@ final class DataPlane implements AutoCloseable {
     Instant forwardExpiresAt = Instant.now().plus(Duration.ofHours(1)).truncatedTo(ChronoUnit.SECONDS);
     /** The session limit the authorizer hands the relay (0: none); the authorizer itself counts nothing. */
     volatile int maxSessions;
+    /** The sourceRanges a Public forward is limited to (IPv4 CIDRs). */
+    volatile List<String> sourceRanges = List.of("0.0.0.0/0");
+
+    private boolean inSourceRanges(java.net.InetSocketAddress client) {
+        byte[] a = client.getAddress().getAddress();
+        for (String cidr : sourceRanges) {
+            String[] parts = cidr.split("/");
+            byte[] net;
+            try {
+                net = java.net.InetAddress.getByName(parts[0]).getAddress();
+            } catch (java.net.UnknownHostException e) {
+                throw new IllegalArgumentException(cidr, e);
+            }
+            int bits = Integer.parseInt(parts[1]);
+            if (a.length != net.length) {
+                continue;
+            }
+            long mask = bits == 0 ? 0 : -1L << (32 - bits) & 0xffffffffL;
+            long x = java.nio.ByteBuffer.wrap(a).getInt() & 0xffffffffL;
+            long n = java.nio.ByteBuffer.wrap(net).getInt() & 0xffffffffL;
+            if ((x & mask) == (n & mask)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** When set, the session listener fails to record openings with it (an audit trail that is down). */
     volatile RuntimeException failOpenings;
     RelayServer relay;
@@ -66,9 +93,12 @@ final class DataPlane implements AutoCloseable {
                 .serverKey(relayKey).clientCa(ca.certificate())
                 .keepAlive(Duration.ofSeconds(5))
                 .agentAuthenticator((forward, token) -> token.equals(tokens.get(forward)))
-                .sessionAuthorizer((identity, forward, address) -> scopes.containsKey(forward)
-                        ? Decision.allow(scopes.get(forward), forwardExpiresAt, maxSessions)
-                        : Decision.deny("forward " + forward + " does not exist"))
+                .sessionAuthorizer((identity, forward, address) -> !scopes.containsKey(forward)
+                        ? Decision.deny("forward " + forward + " does not exist")
+                        : scopes.get(forward) == BindScope.PUBLIC && !inSourceRanges(address)
+                        ? Decision.deny("client address " + address.getAddress().getHostAddress()
+                                + " is outside the sourceRanges of forward " + forward)
+                        : Decision.allow(scopes.get(forward), forwardExpiresAt, maxSessions))
                 .sessionListener(new SessionListener() {
                     @Override
                     public void opened(Opened session) {

@@ -384,6 +384,61 @@ class DataPlaneIT {
     }
 
     @Test
+    @DisplayName("behind a balancer that sends the PROXY protocol, the header's client address is the one sourceRanges and the audit see")
+    void proxyProtocolGivesTheClientAddress() throws Exception {
+        // given: an external listener that expects the PROXY protocol, and a Public forward for 203.0.113.0/24
+        plane.relay.close();
+        plane.relay = plane.startRelay(0, 0, b -> b.externalClientPort(0)
+                .externalClientAddresses(dev.porthole.relay.ClientAddresses.PROXY_PROTOCOL));
+        plane.scopes.put(DataPlane.FORWARD, BindScope.PUBLIC);
+        plane.sourceRanges = java.util.List.of("203.0.113.0/24");
+        int echo = target(Targets.echo()).port();
+        plane.agent(echo);
+        await().atMost(Duration.ofSeconds(10)).until(() -> plane.relay.isAgentConnected(DataPlane.FORWARD));
+        KeyMaterial key = plane.clientKey(DataPlane.FORWARD, plane.forwardExpiresAt);
+        try (ProxyProtocolFront front = new ProxyProtocolFront(plane.relay.externalClientAddress().orElseThrow(),
+                "203.0.113.7")) {
+            ForwarderConfig throughFront = ForwarderConfig.of(DataPlane.FORWARD, InetAddress.getLoopbackAddress(), 0,
+                    "localhost", front.port(), plane.ca.certificate(), f -> key);
+
+            // when / then: a client the header places inside the ranges gets through, recorded with that address
+            Forwarder forwarder = plane.forwarder(throughFront);
+            assertThat(echoRoundTrip(forwarder, "proxied".getBytes())).isEqualTo("proxied".getBytes());
+            assertThat(plane.opened).extracting(o -> o.clientAddress().getAddress().getHostAddress()).contains("203.0.113.7");
+
+            // and one it places outside is refused
+            front.client("198.51.100.1");
+            assertThatThrownBy(() -> plane.forwarder(throughFront)).isInstanceOf(ForwarderException.class)
+                    .hasMessageContaining("client address 198.51.100.1 is outside the sourceRanges");
+        }
+        // and a connection without a header is closed as a protocol error, the listener unharmed
+        long errors = plane.relay.stats().protocolErrors();
+        assertThatThrownBy(() -> plane.forwarder(ForwarderConfig.of(DataPlane.FORWARD, InetAddress.getLoopbackAddress(), 0,
+                "localhost", plane.relay.externalClientAddress().orElseThrow().getPort(), plane.ca.certificate(), f -> key)))
+                .isInstanceOf(ForwarderException.class);
+        await().atMost(Duration.ofSeconds(5)).until(() -> plane.relay.stats().protocolErrors() > errors);
+    }
+
+    @Test
+    @DisplayName("behind a proxy that hides client addresses, a Public forward is refused through the external listener")
+    void unknownAddressesRefusePublic() throws Exception {
+        // given
+        plane.relay.close();
+        plane.relay = plane.startRelay(0, 0, b -> b.externalClientPort(0)
+                .externalClientAddresses(dev.porthole.relay.ClientAddresses.UNKNOWN));
+        plane.scopes.put(DataPlane.FORWARD, BindScope.PUBLIC);
+        plane.sourceRanges = java.util.List.of("127.0.0.0/8");
+        connectedForwarder(target(Targets.echo()).port());
+        KeyMaterial key = plane.clientKey(DataPlane.FORWARD, plane.forwardExpiresAt);
+
+        // when / then
+        assertThatThrownBy(() -> plane.forwarder(ForwarderConfig.of(DataPlane.FORWARD, InetAddress.getLoopbackAddress(), 0,
+                "localhost", plane.relay.externalClientAddress().orElseThrow().getPort(), plane.ca.certificate(), f -> key)))
+                .isInstanceOf(ForwarderException.class)
+                .hasMessageContaining("cannot see client addresses on its external listener");
+    }
+
+    @Test
     @DisplayName("a session whose opening cannot be recorded is refused (fail closed); the next one, recorded, works")
     void unrecordedSessionIsRefused() throws Exception {
         // given: an audit trail that cannot take records

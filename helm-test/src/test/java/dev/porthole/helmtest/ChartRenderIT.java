@@ -128,7 +128,8 @@ class ChartRenderIT {
                 .containsEntry("PORTHOLE_RELAY_CLIENT_HOST", "relay.example.com")
                 .containsEntry("PORTHOLE_RELAY_CLIENT_ADVERTISED_PORT", "7444")
                 .containsEntry("PORTHOLE_RELAY_EXTRA_NAMES", "porthole.internal.example.com")
-                .containsEntry("PORTHOLE_RELAY_EXTERNAL_CLIENT_PORT", "7445");
+                .containsEntry("PORTHOLE_RELAY_EXTERNAL_CLIENT_PORT", "7445")
+                .containsEntry("PORTHOLE_RELAY_EXTERNAL_CLIENT_ADDRESSES", "Preserved");
         assertThat(c.getPorts()).extracting(p -> p.getName() + "=" + p.getContainerPort())
                 .contains("relay-clients=7444", "relay-external=7445");
         assertThat(r.one(Service.class, "porthole-prod-relay").getSpec().getSelector())
@@ -168,7 +169,9 @@ class ChartRenderIT {
                 .containsExactly("relay-agents", "relay-clients", "relay-external");
         assertThat(env(r.one(Deployment.class, "porthole").getSpec().getTemplate().getSpec().getContainers().get(0)))
                 .containsEntry("PORTHOLE_RELAY_CLIENT_HOST", "porthole.example.com")
-                .containsEntry("PORTHOLE_RELAY_CLIENT_ADVERTISED_PORT", "443");
+                .containsEntry("PORTHOLE_RELAY_CLIENT_ADVERTISED_PORT", "443")
+                // TLS passthrough hides client addresses: Public forwards are refused through it
+                .containsEntry("PORTHOLE_RELAY_EXTERNAL_CLIENT_ADDRESSES", "Unknown");
     }
 
     @ParameterizedTest(name = "{0} is refused: {1}")

@@ -1,5 +1,6 @@
 package dev.porthole.operator;
 
+import dev.porthole.relay.ClientAddresses;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -27,12 +28,14 @@ import java.util.Map;
  * @param relayDrain       how long a stopping operator's relay lets live sessions finish (zero: cut them at once)
  * @param relayExternalClientPort port of the relay's external client listener, the one a load balancer or Ingress
  *                         forwards to (Cluster-scope forwards are refused there); -1 for none
+ * @param relayExternalClientAddresses what that listener knows of client addresses (kept, a PROXY protocol header, or
+ *                         unknown behind an Ingress)
  */
 public record OperatorSettings(String namespace, String instance, String agentImage, String relayBindAddress,
                                int relayAgentPort, int relayClientPort, String relayAgentHost, String relayClientHost,
                                List<String> extraRelayNames, boolean leaderElection, String leaseName,
                                int relayClientAdvertisedPort, int httpPort, Duration relayDrain,
-                               int relayExternalClientPort) {
+                               int relayExternalClientPort, ClientAddresses relayExternalClientAddresses) {
 
     public static final String DEFAULT_AGENT_IMAGE = "ghcr.io/porthole-dev/porthole-agent:0.1.0";
     public static final String DEFAULT_LEASE_NAME = "porthole-operator-leader";
@@ -45,7 +48,8 @@ public record OperatorSettings(String namespace, String instance, String agentIm
                             int relayAgentPort, int relayClientPort, String relayAgentHost, String relayClientHost,
                             List<String> extraRelayNames) {
         this(namespace, instance, agentImage, relayBindAddress, relayAgentPort, relayClientPort, relayAgentHost,
-                relayClientHost, extraRelayNames, false, DEFAULT_LEASE_NAME, 0, DEFAULT_HTTP_PORT, Duration.ZERO, -1);
+                relayClientHost, extraRelayNames, false, DEFAULT_LEASE_NAME, 0, DEFAULT_HTTP_PORT, Duration.ZERO, -1,
+                ClientAddresses.PRESERVED);
     }
 
     public static OperatorSettings fromEnvironment(Map<String, String> env) {
@@ -67,14 +71,15 @@ public record OperatorSettings(String namespace, String instance, String agentIm
                 Integer.parseInt(env.getOrDefault("PORTHOLE_HTTP_PORT", Integer.toString(DEFAULT_HTTP_PORT))),
                 Duration.ofSeconds(Long.parseLong(env.getOrDefault("PORTHOLE_RELAY_DRAIN_SECONDS",
                         Long.toString(DEFAULT_RELAY_DRAIN.toSeconds())))),
-                Integer.parseInt(env.getOrDefault("PORTHOLE_RELAY_EXTERNAL_CLIENT_PORT", "-1")));
+                Integer.parseInt(env.getOrDefault("PORTHOLE_RELAY_EXTERNAL_CLIENT_PORT", "-1")),
+                ClientAddresses.parse(env.getOrDefault("PORTHOLE_RELAY_EXTERNAL_CLIENT_ADDRESSES", "Preserved")));
     }
 
     /** As this, with leader election on the Lease {@code leaseName}. */
     public OperatorSettings withLeaderElection(String leaseName) {
         return new OperatorSettings(namespace, instance, agentImage, relayBindAddress, relayAgentPort, relayClientPort,
                 relayAgentHost, relayClientHost, extraRelayNames, true, leaseName, relayClientAdvertisedPort, httpPort,
-                relayDrain, relayExternalClientPort);
+                relayDrain, relayExternalClientPort, relayExternalClientAddresses);
     }
 
     /** Every name the relay certificate must carry. */

@@ -79,7 +79,8 @@ public final class PortholeOperator implements AutoCloseable {
                 settings.relayCertificateNames(), clock);
         AuditRecorder audit = new AuditRecorder(client, clock, settings.instance(), meters);
         RelayBridge relay = RelayBridge.start(client, audit, ca, relayKey, settings.relayBindAddress(),
-                settings.relayAgentPort(), settings.relayClientPort(), settings.relayExternalClientPort(), clock, meters);
+                settings.relayAgentPort(), settings.relayClientPort(), settings.relayExternalClientPort(),
+                settings.relayExternalClientAddresses(), clock, meters);
         int clientPort = settings.relayClientAdvertisedPort() > 0 ? settings.relayClientAdvertisedPort() : relay.server().clientPort();
         // with an external listener, clients outside are told its address, and Cluster-scope clients the in-cluster one
         String inCluster = relay.server().externalClientAddress().isPresent()

@@ -85,7 +85,8 @@ abstract class Admission extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof ProtocolException || cause.getCause() instanceof ProtocolException) {
+        if (cause instanceof ProtocolException || cause.getCause() instanceof ProtocolException
+                || cause instanceof io.netty.handler.codec.haproxy.HAProxyProtocolException) {
             relay.protocolErrors.incrementAndGet();
             LOG.atWarn().addKeyValue("listener", listener).addKeyValue("peer", ctx.channel().remoteAddress())
                     .addKeyValue("error", cause.getMessage()).log("protocol error during handshake; closing connection");
@@ -127,7 +128,8 @@ abstract class Admission extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** The client's address: a PROXY protocol header's on the external listener when the balancer sends one. */
     protected static InetSocketAddress remote(ChannelHandlerContext ctx) {
-        return (InetSocketAddress) ctx.channel().remoteAddress();
+        return ProxyProtocol.clientOf(ctx.channel());
     }
 }

@@ -94,6 +94,11 @@ final class ClientAdmission extends Admission {
                 deny(ctx, identity, remote, forward, "forward " + forward + " has bind scope Cluster, so it is used only"
                         + " from inside the cluster (the relay's in-cluster address); this connection came through the"
                         + " relay's external address");
+            } else if (external && decision.scope() == BindScope.PUBLIC
+                    && relay.externalClientAddresses == ClientAddresses.UNKNOWN) {
+                deny(ctx, identity, remote, forward, "forward " + forward + " is limited to its sourceRanges, but this"
+                        + " relay cannot see client addresses on its external listener (behind a proxy that sends no"
+                        + " PROXY protocol header), so it cannot be used through it");
             } else {
                 Instant end = identity.notAfter().isBefore(decision.expiresAt()) ? identity.notAfter()
                         : decision.expiresAt();

@@ -37,6 +37,7 @@ final class RelayContext {
     final HandshakeBudget agentHandshakes;
     final HandshakeBudget clientHandshakes;
     final HandshakeBudget externalHandshakes;
+    final ClientAddresses externalClientAddresses;
     final AtomicLong ids = new AtomicLong();
 
     RelayContext(RelayServer.Builder b, ExecutorService hookExecutor, ExecutorService listenerExecutor) {
@@ -53,8 +54,11 @@ final class RelayContext {
         this.listenerExecutor = listenerExecutor;
         this.agentHandshakes = new HandshakeBudget("agent", b.maxPendingHandshakes, b.maxPendingHandshakesPerSource, b.clock);
         this.clientHandshakes = new HandshakeBudget("client", b.maxPendingHandshakes, b.maxPendingHandshakesPerSource, b.clock);
+        // behind a PROXY-protocol balancer every connection comes from the balancer: only the total bound applies
         this.externalHandshakes = new HandshakeBudget("external client", b.maxPendingHandshakes,
-                b.maxPendingHandshakesPerSource, b.clock);
+                b.externalClientAddresses == ClientAddresses.PROXY_PROTOCOL ? b.maxPendingHandshakes
+                        : b.maxPendingHandshakesPerSource, b.clock);
+        this.externalClientAddresses = b.externalClientAddresses;
     }
 
     Multiplexer.Settings muxSettings(String context, EndReason lostReason, int maxStreams) {

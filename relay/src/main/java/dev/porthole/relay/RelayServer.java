@@ -89,8 +89,12 @@ public final class RelayServer implements AutoCloseable {
             agentChannel = bind(settings.agentPort, agentTls, relay.agentHandshakes, ch -> new AgentAdmission(relay));
             clientChannel = bind(settings.clientPort, clientTls, relay.clientHandshakes, ch -> new ClientAdmission(relay));
             if (settings.externalClientPort >= 0) {
-                externalClientChannel = bind(settings.externalClientPort, clientTls, relay.externalHandshakes,
-                        ch -> new ClientAdmission(relay, true));
+                externalClientChannel = bind(settings.externalClientPort, clientTls, relay.externalHandshakes, ch -> {
+                    if (settings.externalClientAddresses == ClientAddresses.PROXY_PROTOCOL) {
+                        ProxyProtocol.install(ch);
+                    }
+                    return new ClientAdmission(relay, true);
+                });
             }
         } catch (RuntimeException e) {
             close();
@@ -339,6 +343,7 @@ public final class RelayServer implements AutoCloseable {
         int workerThreads = Math.max(2, Runtime.getRuntime().availableProcessors());
         int hookThreads = 8;
         int externalClientPort = -1;
+        ClientAddresses externalClientAddresses = ClientAddresses.PRESERVED;
         int maxPendingHandshakes = 1024;
         int maxPendingHandshakesPerSource = 128;
 
@@ -434,6 +439,12 @@ public final class RelayServer implements AutoCloseable {
          */
         public Builder externalClientPort(int port) {
             this.externalClientPort = port;
+            return this;
+        }
+
+        /** What the external client listener knows of client addresses. Default {@link ClientAddresses#PRESERVED}. */
+        public Builder externalClientAddresses(ClientAddresses addresses) {
+            this.externalClientAddresses = addresses;
             return this;
         }
 

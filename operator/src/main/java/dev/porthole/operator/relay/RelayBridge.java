@@ -7,6 +7,7 @@ import dev.porthole.operator.metrics.OperatorMetrics;
 import dev.porthole.protocol.EndReason;
 import dev.porthole.pki.CertificateAuthority;
 import dev.porthole.protocol.pki.KeyMaterial;
+import dev.porthole.relay.ClientAddresses;
 import dev.porthole.relay.RelayServer;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import dev.porthole.api.v1alpha1.PortForwardPolicy;
@@ -37,16 +38,18 @@ public final class RelayBridge implements RelayControl, AutoCloseable {
 
     public static RelayBridge start(KubernetesClient client, AuditRecorder audit, CertificateAuthority ca,
                                     KeyMaterial serverKey, String bindAddress, int agentPort, int clientPort, Clock clock) {
-        return start(client, audit, ca, serverKey, bindAddress, agentPort, clientPort, -1, clock, OperatorMetrics.NONE);
+        return start(client, audit, ca, serverKey, bindAddress, agentPort, clientPort, -1, ClientAddresses.PRESERVED, clock,
+                OperatorMetrics.NONE);
     }
 
     /**
      * As above, also reporting sessions and agent connections to {@code metrics}; {@code externalClientPort} adds the
-     * external client listener (-1: none).
+     * external client listener (-1: none), which knows client addresses as {@code externalClientAddresses} says.
      */
     public static RelayBridge start(KubernetesClient client, AuditRecorder audit, CertificateAuthority ca,
                                     KeyMaterial serverKey, String bindAddress, int agentPort, int clientPort,
-                                    int externalClientPort, Clock clock, OperatorMetrics metrics) {
+                                    int externalClientPort, ClientAddresses externalClientAddresses, Clock clock,
+                                    OperatorMetrics metrics) {
         // forwards and policies from informers: no agent or client connection costs an API request
         ForwardCache lookup = ForwardCache.start(client);
         SharedIndexInformer<PortForwardPolicy> policies = client.resources(PortForwardPolicy.class).inform();
@@ -58,6 +61,7 @@ public final class RelayBridge implements RelayControl, AutoCloseable {
                 .agentPort(agentPort)
                 .clientPort(clientPort)
                 .externalClientPort(externalClientPort)
+                .externalClientAddresses(externalClientAddresses)
                 .serverKey(serverKey)
                 .clientCa(ca.certificate())
                 .clock(clock)
