@@ -19,6 +19,11 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.security.cert.X509Certificate;
+import java.security.KeyStore;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.TrustManagerFactory;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -175,6 +180,27 @@ final class DataPlane implements AutoCloseable {
         }).start();
         resources.add(forwarder);
         return forwarder;
+    }
+
+    /** A JDK TLS 1.3 context trusting the plane's CA, presenting {@code clientKey} when not null (raw-socket tests). */
+    SSLContext sslContext(KeyMaterial clientKey) throws Exception {
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        trust.setCertificateEntry("ca", ca.certificate());
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        KeyManagerFactory kmf = null;
+        if (clientKey != null) {
+            KeyStore keys = KeyStore.getInstance("PKCS12");
+            keys.load(null, null);
+            keys.setKeyEntry("client", clientKey.privateKey(), new char[0],
+                    clientKey.chain().toArray(X509Certificate[]::new));
+            kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(keys, new char[0]);
+        }
+        SSLContext context = SSLContext.getInstance("TLSv1.3");
+        context.init(kmf == null ? null : kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+        return context;
     }
 
     /** Closes what the test started, newest first, then the relay. */

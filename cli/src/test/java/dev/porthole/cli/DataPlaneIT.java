@@ -206,7 +206,10 @@ class DataPlaneIT {
         CompletableFuture<Void> drained = plane.relay.drain(Duration.ofSeconds(30));
 
         // then: no new connection gets in, the live session still carries bytes
-        assertThatThrownBy(() -> new Socket().connect(clientListener, 1000)).isInstanceOf(IOException.class);
+        KeyMaterial key = plane.clientKey(DataPlane.FORWARD, plane.forwardExpiresAt);
+        assertThatThrownBy(() -> plane.forwarder(ForwarderConfig.of(DataPlane.FORWARD, InetAddress.getLoopbackAddress(), 0,
+                "localhost", clientListener.getPort(), plane.ca.certificate(), f -> key)))
+                .isInstanceOf(ForwarderException.class);
         live.getOutputStream().write("two".getBytes());
         assertThat(live.getInputStream().readNBytes(3)).isEqualTo("two".getBytes());
         assertThat(drained).isNotDone();

@@ -10,13 +10,11 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
-import java.security.KeyStore;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DisplayName;
@@ -183,13 +181,7 @@ class HandshakeFloodIT {
 
     /** A TLS client socket from {@code source} to the agent listener (which asks for no client certificate). */
     private SSLSocket tls(String source) throws Exception {
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        trust.setCertificateEntry("ca", plane.ca.certificate());
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(trust);
-        SSLContext context = SSLContext.getInstance("TLSv1.3");
-        context.init(null, tmf.getTrustManagers(), null);
+        SSLContext context = plane.sslContext(null);
         Socket raw = new Socket();
         raw.bind(new InetSocketAddress(InetAddress.getByName(source), 0));
         raw.connect(plane.relay.agentAddress());

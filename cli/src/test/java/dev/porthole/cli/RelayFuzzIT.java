@@ -10,14 +10,11 @@ import dev.porthole.protocol.Frame;
 import dev.porthole.protocol.FrameEncoder;
 import dev.porthole.protocol.Protocol;
 import dev.porthole.protocol.Role;
-import dev.porthole.protocol.pki.KeyMaterial;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
-import java.security.KeyStore;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -27,10 +24,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
@@ -55,8 +50,8 @@ class RelayFuzzIT {
         try (Targets.Target echo = Targets.echo()) {
             plane.agent(echo.port());
             await().atMost(Duration.ofSeconds(10)).until(() -> plane.relay.isAgentConnected(DataPlane.FORWARD));
-            SSLContext agentSide = sslContext(null);
-            SSLContext clientSide = sslContext(plane.clientKey(DataPlane.FORWARD, Instant.now().plusSeconds(600)));
+            SSLContext agentSide = plane.sslContext(null);
+            SSLContext clientSide = plane.sslContext(plane.clientKey(DataPlane.FORWARD, Instant.now().plusSeconds(600)));
             AtomicInteger framesSent = new AtomicInteger();
             ExecutorService pool = Executors.newFixedThreadPool(4);
             List<Future<?>> runs = new ArrayList<>();
@@ -125,25 +120,5 @@ class RelayFuzzIT {
             bytes[random.nextInt(bytes.length)] ^= (byte) (1 << random.nextInt(8));
         }
         return bytes;
-    }
-
-    private SSLContext sslContext(KeyMaterial clientKey) throws Exception {
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        trust.setCertificateEntry("ca", plane.ca.certificate());
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(trust);
-        KeyManagerFactory kmf = null;
-        if (clientKey != null) {
-            KeyStore keys = KeyStore.getInstance("PKCS12");
-            keys.load(null, null);
-            keys.setKeyEntry("client", clientKey.privateKey(), new char[0],
-                    clientKey.chain().toArray(X509Certificate[]::new));
-            kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-            kmf.init(keys, new char[0]);
-        }
-        SSLContext context = SSLContext.getInstance("TLSv1.3");
-        context.init(kmf == null ? null : kmf.getKeyManagers(), tmf.getTrustManagers(), null);
-        return context;
     }
 }

@@ -224,21 +224,22 @@ public final class RelayServer implements AutoCloseable {
         List<ClientSession> live = relay.registry.allSessions();
         LOG.atInfo().addKeyValue("sessions", live.size()).addKeyValue("graceSeconds", grace.toSeconds())
                 .log("relay draining: no new connections; live sessions may finish");
-        if (agentChannel != null) {
-            agentChannel.close().syncUninterruptibly();
-        }
-        if (clientChannel != null) {
-            clientChannel.close().syncUninterruptibly();
-        }
-        if (externalClientChannel != null) {
-            externalClientChannel.close().syncUninterruptibly();
-        }
+        closeListeners();
         for (Multiplexer watcher : relay.registry.allWatchers()) {
             watcher.close(EndReason.RELAY_SHUTDOWN, "relay is shutting down; reconnect to reach the forward");
         }
         CompletableFuture<?>[] ends = live.stream().map(ClientSession::ended).toArray(CompletableFuture[]::new);
         return CompletableFuture.allOf(ends).completeOnTimeout(null, grace.toMillis(), TimeUnit.MILLISECONDS)
                 .thenRunAsync(this::close);
+    }
+
+    /** Stops accepting: closes every listener (connections already accepted go on). */
+    private void closeListeners() {
+        for (Channel listener : new Channel[] {agentChannel, clientChannel, externalClientChannel}) {
+            if (listener != null) {
+                listener.close().syncUninterruptibly();
+            }
+        }
     }
 
     /** Ends every session, probe and agent connection with RELAY_SHUTDOWN and releases the listeners. */
@@ -267,15 +268,7 @@ public final class RelayServer implements AutoCloseable {
             agent.close(EndReason.RELAY_SHUTDOWN, "relay is shutting down");
         }
         awaitPeersGone(ending);
-        if (agentChannel != null) {
-            agentChannel.close().syncUninterruptibly();
-        }
-        if (clientChannel != null) {
-            clientChannel.close().syncUninterruptibly();
-        }
-        if (externalClientChannel != null) {
-            externalClientChannel.close().syncUninterruptibly();
-        }
+        closeListeners();
         bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         workerGroup.shutdownGracefully(100, 2000, TimeUnit.MILLISECONDS).syncUninterruptibly();
         relay.hookExecutor.shutdown();
