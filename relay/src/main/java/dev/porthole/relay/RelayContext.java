@@ -34,6 +34,7 @@ final class RelayContext {
     final AtomicLong tlsFailures = new AtomicLong();
     final AtomicLong handshakeTimeouts = new AtomicLong();
     final AtomicLong sessionsUnrecorded = new AtomicLong();
+    final AtomicLong reportsDropped = new AtomicLong();
     final HandshakeBudget agentHandshakes;
     final HandshakeBudget clientHandshakes;
     final HandshakeBudget externalHandshakes;
@@ -70,7 +71,12 @@ final class RelayContext {
                 + Long.toString(System.nanoTime() & 0xffffff, 36);
     }
 
-    /** Runs a listener callback on the listener thread, in order; a failing listener is logged, not fatal. */
+    /**
+     * Runs a listener callback (an audit report: a session closed or denied, an agent connected ...) on the listener
+     * thread, in order; a failing listener is logged, not fatal. A report that cannot be queued (the queue holds
+     * 100,000) is counted and logged as an error, never dropped silently; the relay's own log line of the event
+     * was written before.
+     */
     void notify(Runnable callback) {
         try {
             listenerExecutor.execute(() -> {
@@ -81,7 +87,9 @@ final class RelayContext {
                 }
             });
         } catch (RejectedExecutionException e) {
-            LOG.atWarn().log("relay listener queue full or closed; event dropped");
+            reportsDropped.incrementAndGet();
+            LOG.atError().log("relay listener queue full or closed: an audit report was not delivered (see the relay's"
+                    + " log line just before)");
         }
     }
 }

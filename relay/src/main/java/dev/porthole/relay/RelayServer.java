@@ -189,7 +189,7 @@ public final class RelayServer implements AutoCloseable {
                 relay.protocolErrors.get(), relay.tlsFailures.get(), relay.handshakeTimeouts.get(),
                 relay.agentHandshakes.shed() + relay.clientHandshakes.shed() + relay.externalHandshakes.shed(),
                 relay.agentHandshakes.pending() + relay.clientHandshakes.pending() + relay.externalHandshakes.pending(),
-                relay.sessionsUnrecorded.get());
+                relay.sessionsUnrecorded.get(), relay.reportsDropped.get());
     }
 
     /** Bytes the relay holds for all agent connections' streams (queued to send or received, not yet passed on). */

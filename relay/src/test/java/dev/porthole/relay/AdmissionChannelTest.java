@@ -42,7 +42,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.AbstractExecutorService;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -153,7 +152,7 @@ class AdmissionChannelTest {
         assertThat(offender.closedByRelay()).isTrue();
         assertThat(offender.received()).isEmpty();
         assertThat(offender.timersLeft()).isFalse();
-        assertThat(stats()).isEqualTo(new RelayStats(1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0));
+        assertThat(stats()).isEqualTo(new RelayStats(1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0));
         assertThat(authenticatorCalls.get()).as("only the bystander's token was checked").isEqualTo(1);
         assertThat(authorizerCalls.get()).isZero();
         // and nothing else changed: the bystander is still connected and registered
@@ -201,10 +200,10 @@ class AdmissionChannelTest {
         if (listener == Listener.CLIENT) {
             assertThat(peer.received()).containsExactly(Frame.Welcome.refuse(EndReason.DENIED,
                     "this is the client listener; agents use the agent listener"));
-            assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0));
+            assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0));
         } else {
             assertThat(peer.received()).isEmpty();
-            assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0));
+            assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0));
         }
     }
 
@@ -226,7 +225,7 @@ class AdmissionChannelTest {
         assertThat(agent.timersLeft()).isFalse();
         assertThat(authenticatorCalls.get()).isZero();
         assertThat(authorizerCalls.get()).isZero();
-        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0));
+        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0));
         assertThat(denials).containsExactly(new SessionListener.Denied(null, PEER, ref(DB), EndReason.DENIED, reason));
         assertThat(relay.registry.agents()).isEmpty();
     }
@@ -249,7 +248,7 @@ class AdmissionChannelTest {
         assertThat(authenticatorCalls.get()).as("not even a valid token makes a client an agent").isZero();
         assertThat(relay.registry.agents()).isEmpty();
         // (this refusal is not counted in RelayStats nor reported to the AgentListener)
-        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0));
+        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0));
         assertThat(agentRejections).isEmpty();
     }
 
@@ -288,7 +287,7 @@ class AdmissionChannelTest {
         assertThat(client.timersLeft()).isFalse();
         assertThat(authorizerCalls.get()).isZero();
         assertThat(denials).isEmpty();
-        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0));
+        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -308,7 +307,7 @@ class AdmissionChannelTest {
         assertThat(client.received()).isEmpty();
         assertThat(authorizerCalls.get()).isZero();
         assertThat(relay.registry.allWatchers()).isEmpty();
-        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
     }
 
     static Stream<Arguments> listenersWithoutVerifiedCertificate() {
@@ -332,7 +331,7 @@ class AdmissionChannelTest {
         assertThat(client.closedByRelay()).isTrue();
         assertThat(client.timersLeft()).isFalse();
         assertThat(authorizerCalls.get()).isZero();
-        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0));
+        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0));
         assertThat(denials).singleElement().satisfies(d -> {
             assertThat(d.identity().username()).isEqualTo("alice");
             assertThat(d.identity().forward()).isEqualTo(ref(CACHE));
@@ -357,7 +356,7 @@ class AdmissionChannelTest {
                 "certificate expired at " + expired));
         assertThat(client.closedByRelay()).isTrue();
         assertThat(authorizerCalls.get()).isZero();
-        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0));
+        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0));
     }
 
     @Test
@@ -379,7 +378,7 @@ class AdmissionChannelTest {
         probe.hangUp();
         assertThat(relay.registry.allWatchers()).isEmpty();
         assertThat(probe.timersLeft()).isFalse();
-        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
     }
 
     @Test
@@ -423,7 +422,7 @@ class AdmissionChannelTest {
         assertThat(client.closedByRelay()).isTrue();
         assertThat(client.timersLeft()).isFalse();
         assertThat(authorizerCalls.get()).isEqualTo(1);
-        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0));
+        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0));
         assertThat(denials).singleElement().satisfies(d -> {
             assertThat(d.identity().username()).isEqualTo(user);
             assertThat(d.forward()).isEqualTo(ref(forward));
@@ -463,7 +462,7 @@ class AdmissionChannelTest {
         assertThat(agent.closedByRelay()).isTrue();
         assertThat(agent.timersLeft()).isFalse();
         assertThat(relay.registry.agents()).isEmpty();
-        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0));
+        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0));
         // a name that is no forward reaches the listener as no forward at all
         String named = forward.contains("/") ? forward : null;
         assertThat(agentRejections).containsExactly(named + ": " + reason);
@@ -497,7 +496,7 @@ class AdmissionChannelTest {
         assertThat(peer.received()).isEmpty();
         assertThat(peer.timersLeft()).isFalse();
         // (a timeout is not counted in RelayStats)
-        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0));
+        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0));
     }
 
     static Stream<Arguments> silentPeers() {
@@ -556,7 +555,7 @@ class AdmissionChannelTest {
         assertThat(relay.registry.agents()).isEmpty();
         assertThat(relay.registry.allSessions()).isEmpty();
         assertThat(relay.registry.allWatchers()).isEmpty();
-        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 200, 200, 200, 0, 200, 0, 0, 0));
+        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 200, 200, 200, 0, 200, 0, 0, 0, 0));
         assertThat(denials).hasSize(200);
         assertThat(agentRejections).hasSize(200);
         assertThat(authenticatorCalls.get()).isEqualTo(300);
@@ -598,7 +597,7 @@ class AdmissionChannelTest {
                 relay.sessionsOpened.get(), relay.sessionsDenied.get(), relay.agentsRejected.get(),
                 relay.protocolErrors.get(), relay.tlsFailures.get(), relay.handshakeTimeouts.get(),
                 relay.agentHandshakes.shed() + relay.clientHandshakes.shed(),
-                relay.agentHandshakes.pending() + relay.clientHandshakes.pending(), relay.sessionsUnrecorded.get());
+                relay.agentHandshakes.pending() + relay.clientHandshakes.pending(), relay.sessionsUnrecorded.get(), relay.reportsDropped.get());
     }
 
     private static KeyMaterial clientKey(String user, String forward, String uid, Instant notAfter) {
@@ -889,42 +888,6 @@ class AdmissionChannelTest {
         void release() {
             super.release();
             peerSide.finishAndReleaseAll();
-        }
-    }
-
-    /** Runs hooks and listener calls at once on the calling thread (the connection's event loop). */
-    private static final class InlineExecutor extends AbstractExecutorService {
-        private volatile boolean shutdown;
-
-        @Override
-        public void execute(Runnable command) {
-            command.run();
-        }
-
-        @Override
-        public void shutdown() {
-            shutdown = true;
-        }
-
-        @Override
-        public List<Runnable> shutdownNow() {
-            shutdown = true;
-            return List.of();
-        }
-
-        @Override
-        public boolean isShutdown() {
-            return shutdown;
-        }
-
-        @Override
-        public boolean isTerminated() {
-            return shutdown;
-        }
-
-        @Override
-        public boolean awaitTermination(long timeout, TimeUnit unit) {
-            return true;
         }
     }
 }

@@ -128,6 +128,9 @@ public final class PortholeMetrics implements OperatorMetrics {
                 .register(registry);
         Gauge.builder("porthole.relay.handshakes.pending", stats, s -> s.get().handshakesPending())
                 .description("connections between accept and admission now").register(registry);
+        FunctionCounter.builder("porthole.relay.reports.dropped", stats, s -> s.get().reportsDropped())
+                .description("audit reports (session closes, denials, agent events) the relay could not queue")
+                .register(registry);
     }
 
     public MeterRegistry registry() {
