@@ -99,6 +99,7 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
         // A pod change matters to the forwards that target it, by name, by selector or through a service.
         var pods = new InformerEventSource<>(InformerEventSourceConfiguration.from(Pod.class, PortForward.class)
                 .withName("target-pods")
+                .withOnUpdateFilter(PodChanges::matter)
                 .withSecondaryToPrimaryMapper((Pod pod) -> context.getPrimaryCache()
                         .list(pod.getMetadata().getNamespace())
                         .filter(pf -> mayTarget(pf, pod))
@@ -154,7 +155,6 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
             expire(pf, expiresAt);
             return UpdateControl.noUpdate();
         }
-        Duration remaining = Duration.between(now, expiresAt);
 
         Verdict verdict = judge.judge(pf, old, expiresAt, now);
         if (verdict instanceof Verdict.Active) {
@@ -163,11 +163,14 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
         verdict = workflow.run(pf, verdict, context);
         String tokenSha256 = verdict instanceof Verdict.Active ? workflow.agentTokenSha256(pf, context).orElse(null) : null;
         PortForwardStatus next = StatusBuilder.build(old, verdict, activity.of(ForwardRefs.of(pf)),
-                new RelayEndpoint(endpoints.clientAddress(), endpoints.inClusterClientAddress(), endpoints.caPem()), expiresAt, pf.getMetadata().getGeneration(),
-                now, tokenSha256);
+                new RelayEndpoint(endpoints.clientAddress(), endpoints.inClusterClientAddress(), endpoints.caPem()),
+                expiresAt, pf.getMetadata().getGeneration(), now, tokenSha256);
         recordTransition(pf, old, next, verdict, expiresAt);
         boolean changed = !sameStatus(old, next);
         pf.setStatus(next);
+        // measured now, not at the start of the pass: the SDK's timer starts when the pass returns, and a pass that
+        // injects an agent takes tens of milliseconds that would otherwise delay the expiry
+        Duration remaining = max(Duration.between(clock.instant(), expiresAt), Duration.ofMillis(1));
         log.debug("forward reconciled forward={} phase={} remaining={} statusChanged={}", ForwardRefs.of(pf),
                 next.getPhase(), remaining, changed);
         // a pass that changes nothing writes nothing: the API server is asked only for real changes
@@ -177,6 +180,10 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
         }
         // a rejected forward gets nothing; it is cleaned up at its expiry like any other
         return update.rescheduleAfter(remaining);
+    }
+
+    private static Duration max(Duration a, Duration b) {
+        return a.compareTo(b) >= 0 ? a : b;
     }
 
     private static boolean sameStatus(PortForwardStatus old, PortForwardStatus next) {
