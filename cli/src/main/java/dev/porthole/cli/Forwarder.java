@@ -57,6 +57,7 @@ public final class Forwarder implements AutoCloseable {
             new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
     private final EventLoopGroup group = TunnelPipeline.eventLoops(2, "porthole-cli");
     private final CompletableFuture<Termination> termination = new CompletableFuture<>();
+    private volatile boolean stopping;
     private SslContext tls;
     private Channel server;
     private volatile Channel watch;
@@ -155,7 +156,7 @@ public final class Forwarder implements AutoCloseable {
      * everything on time.
      */
     private void relayLost(String why) {
-        if (termination.isDone()) {
+        if (stopping || termination.isDone()) {
             return;
         }
         events.accept(why + "; reconnecting to the relay (new connections are refused until then)");
@@ -164,25 +165,34 @@ public final class Forwarder implements AutoCloseable {
 
     private void reprobe(int attempt) {
         long delayMillis = Math.min(RECONNECT_MAX.toMillis(), RECONNECT_FIRST.toMillis() << Math.min(attempt, 5));
-        group.next().schedule(() -> {
-            if (termination.isDone()) {
-                return;
+        if (stopping) {
+            return;
+        }
+        try {
+            group.next().schedule(() -> attemptProbe(attempt), delayMillis, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException stopped) {
+            // the forwarder is stopping: nothing to reconnect for
+        }
+    }
+
+    private void attemptProbe(int attempt) {
+        if (stopping || termination.isDone()) {
+            return;
+        }
+        ClientHandshake handshake = new ClientHandshake(hello(Role.CLIENT_PROBE));
+        ChannelFuture connecting = dial(group.next(), handshake);
+        handshake.result().whenComplete((welcome, error) -> {
+            if (stopping || termination.isDone()) {
+                connecting.channel().close();
+            } else if (error != null) {
+                reprobe(attempt + 1);
+            } else if (!welcome.accepted()) {
+                stop(welcome.refusal(), "relay refused forward " + config.forward() + ": " + welcome.message());
+            } else {
+                watch(connecting.channel(), welcome);
+                events.accept("reconnected to the relay at " + config.relayHost() + ":" + config.relayPort());
             }
-            ClientHandshake handshake = new ClientHandshake(hello(Role.CLIENT_PROBE));
-            ChannelFuture connecting = dial(group.next(), handshake);
-            handshake.result().whenComplete((welcome, error) -> {
-                if (termination.isDone()) {
-                    connecting.channel().close();
-                } else if (error != null) {
-                    reprobe(attempt + 1);
-                } else if (!welcome.accepted()) {
-                    stop(welcome.refusal(), "relay refused forward " + config.forward() + ": " + welcome.message());
-                } else {
-                    watch(connecting.channel(), welcome);
-                    events.accept("reconnected to the relay at " + config.relayHost() + ":" + config.relayPort());
-                }
-            });
-        }, delayMillis, TimeUnit.MILLISECONDS);
+        });
     }
 
     private void listen() {
@@ -269,6 +279,7 @@ public final class Forwarder implements AutoCloseable {
         if (termination.isDone()) {
             return;
         }
+        stopping = true; // the probe connection closing now is our own doing, not a relay gone away
         shutdown();
         termination.complete(new Termination(reason, message));
     }

@@ -190,6 +190,10 @@ class DataPlaneIT {
         assertThat(echoRoundTrip(forwarder, "after".getBytes())).isEqualTo("after".getBytes());
         assertThat(forwarder.termination()).isNotDone();
         assertThat(lines).anyMatch(l -> l.startsWith("relay is shutting down"));
+        // and closing it is its own end, not a relay to reconnect to
+        int before = lines.size();
+        forwarder.close();
+        assertThat(lines.subList(before, lines.size())).noneMatch(l -> l.contains("reconnecting"));
     }
 
     @Test
