@@ -119,6 +119,15 @@ final class E2eFixture {
         return p.getStatus().getEphemeralContainerStatuses().stream().filter(s -> s.getName().startsWith("porthole-agent")).findFirst();
     }
 
+    /**
+     * The agent container's status once the kubelet reports it running: a connected agent runs, but the kubelet
+     * writes that into the pod's status at its own pace.
+     */
+    static ContainerStatus runningAgent(LocalPorthole sys, TestNamespace ns, String pod) {
+        return await().atMost(Duration.ofSeconds(15)).until(() -> agentStatus(sys, ns, pod).orElse(null),
+                status -> status != null && status.getState().getRunning() != null);
+    }
+
     /** Opens {@code porthole connect} as {@code user} and waits until it forwards. */
     static ManagedProcess connected(LocalPorthole sys, Identity user, TestNamespace ns, String forward, int localPort) {
         ManagedProcess cli = sys.connect(user, ns.name() + "/" + forward, localPort);

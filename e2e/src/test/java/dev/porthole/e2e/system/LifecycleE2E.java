@@ -191,7 +191,7 @@ class LifecycleE2E {
         int local = FreePorts.next();
         ManagedProcess cli = connected(sys, Identity.ALICE, ns, "sturdy", local);
         assertThat(psql(local, "SELECT 'before'")).isEqualTo("before");
-        ContainerStatus first = E2eFixture.agentStatus(sys, ns, "db-0").orElseThrow();
+        ContainerStatus first = E2eFixture.runningAgent(sys, ns, "db-0");
 
         // when: SIGKILL, as the OOM killer would
         ProcessHandle agent = ProcessHandle.of(NodeCgroups.firstPid(first.getContainerID())).orElseThrow();

@@ -52,8 +52,7 @@ class RealNodeE2E {
         E2eFixture.ready(sys, ns, "orders-db-0", NodePods.postgres("orders-db-0"));
 
         PortForward pf = activeForward(sys, ns, "orders-db-debug", "orders-db-0", 5432, "45s", null);
-        ContainerStatus agentStatus = E2eFixture.agentStatus(sys, ns, "orders-db-0").orElseThrow();
-        assertThat(agentStatus.getState().getRunning()).as("agent container running").isNotNull();
+        ContainerStatus agentStatus = E2eFixture.runningAgent(sys, ns, "orders-db-0");
         assertThat(agentStatus.getImage()).isEqualTo(NodeImages.AGENT);
         String agentLog = admin.pods().inNamespace(ns.name()).withName("orders-db-0").inContainer(agentStatus.getName()).getLog();
         assertThat(agentLog).as("the agent in its pod loads the OpenSSL provider it was benchmarked with").contains("tls=OPENSSL");
