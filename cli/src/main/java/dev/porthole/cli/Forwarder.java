@@ -57,6 +57,7 @@ public final class Forwarder implements AutoCloseable {
             new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
     private final EventLoopGroup group = TunnelPipeline.eventLoops(2, "porthole-cli");
     private final CompletableFuture<Termination> termination = new CompletableFuture<>();
+    /** Set as {@link #stop} begins (before {@link #termination} completes): nothing is reconnected from then on. */
     private volatile boolean stopping;
     private SslContext tls;
     private Channel server;
@@ -156,7 +157,7 @@ public final class Forwarder implements AutoCloseable {
      * everything on time.
      */
     private void relayLost(String why) {
-        if (stopping || termination.isDone()) {
+        if (stopping) {
             return;
         }
         events.accept(why + "; reconnecting to the relay (new connections are refused until then)");
@@ -164,10 +165,10 @@ public final class Forwarder implements AutoCloseable {
     }
 
     private void reprobe(int attempt) {
-        long delayMillis = Math.min(RECONNECT_MAX.toMillis(), RECONNECT_FIRST.toMillis() << Math.min(attempt, 5));
         if (stopping) {
             return;
         }
+        long delayMillis = Math.min(RECONNECT_MAX.toMillis(), RECONNECT_FIRST.toMillis() << Math.min(attempt, 5));
         try {
             group.next().schedule(() -> attemptProbe(attempt), delayMillis, TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.RejectedExecutionException stopped) {
@@ -176,13 +177,13 @@ public final class Forwarder implements AutoCloseable {
     }
 
     private void attemptProbe(int attempt) {
-        if (stopping || termination.isDone()) {
+        if (stopping) {
             return;
         }
         ClientHandshake handshake = new ClientHandshake(hello(Role.CLIENT_PROBE));
         ChannelFuture connecting = dial(group.next(), handshake);
         handshake.result().whenComplete((welcome, error) -> {
-            if (stopping || termination.isDone()) {
+            if (stopping) {
                 connecting.channel().close();
             } else if (error != null) {
                 reprobe(attempt + 1);

@@ -204,11 +204,11 @@ public final class PortholeOperator implements AutoCloseable {
         return relay;
     }
 
-    @Override
     /**
      * Stops reconciling, then lets the relay drain: it accepts nothing new, tells clients to reconnect, and lets live
      * sessions finish for up to the configured grace before it closes.
      */
+    @Override
     public void close() {
         closing.set(true);
         operator.stop();

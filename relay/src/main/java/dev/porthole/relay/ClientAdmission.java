@@ -205,18 +205,16 @@ final class ClientAdmission extends Admission {
         // fail closed: the client hears the session is open only once its opening is on the audit record
         SessionListener.Opened record = new SessionListener.Opened(session.id(), session.identity(),
                 session.clientAddress(), session.forward(), session.openedAt());
-        try {
-            CompletableFuture.runAsync(() -> relay.sessionListener.opened(record), relay.hookExecutor)
-                    .whenCompleteAsync((recorded, error) -> {
-                        if (error == null) {
-                            started(channel, session, decision, end);
-                        } else {
-                            unrecorded(channel, session, error);
-                        }
-                    }, channel.eventLoop());
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            unrecorded(channel, session, e);
-        }
+        callHook(ctx, () -> {
+            relay.sessionListener.opened(record);
+            return Boolean.TRUE;
+        }, (recorded, error) -> {
+            if (error == null) {
+                started(channel, session, decision, end);
+            } else {
+                unrecorded(channel, session, error);
+            }
+        });
     }
 
     private void started(Channel channel, ClientSession session, Decision decision, Instant end) {

@@ -4,6 +4,7 @@ import dev.porthole.protocol.EndReason;
 import dev.porthole.protocol.Multiplexer;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -60,6 +61,14 @@ final class RelayContext {
                 b.externalClientAddresses == ClientAddresses.PROXY_PROTOCOL ? b.maxPendingHandshakes
                         : b.maxPendingHandshakesPerSource, b.clock);
         this.externalClientAddresses = b.externalClientAddresses;
+    }
+
+    RelayStats stats() {
+        List<HandshakeBudget> budgets = List.of(agentHandshakes, clientHandshakes, externalHandshakes);
+        return new RelayStats(registry.agents().size(), registry.allSessions().size(), sessionsOpened.get(),
+                sessionsDenied.get(), agentsRejected.get(), protocolErrors.get(), tlsFailures.get(),
+                handshakeTimeouts.get(), budgets.stream().mapToLong(HandshakeBudget::shed).sum(),
+                budgets.stream().mapToInt(HandshakeBudget::pending).sum(), sessionsUnrecorded.get(), reportsDropped.get());
     }
 
     Multiplexer.Settings muxSettings(String context, EndReason lostReason, int maxStreams) {

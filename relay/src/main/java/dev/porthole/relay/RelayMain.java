@@ -56,10 +56,18 @@ public final class RelayMain {
     }
 
     static RelayServer fromConfig(Path configFile) throws IOException {
+        return fromConfig(configFile, load(configFile));
+    }
+
+    private static Properties load(Path configFile) throws IOException {
         Properties p = new Properties();
         try (Reader reader = Files.newBufferedReader(configFile)) {
             p.load(reader);
         }
+        return p;
+    }
+
+    private static RelayServer fromConfig(Path configFile, Properties p) throws IOException {
         Path dir = configFile.toAbsolutePath().getParent();
         StaticForwards forwards = StaticForwards.fromProperties(p, Clock.systemUTC());
         return RelayServer.builder()
@@ -77,12 +85,9 @@ public final class RelayMain {
     }
 
     private static void run(Path configFile) throws Exception {
-        Properties p = new Properties();
-        try (Reader reader = Files.newBufferedReader(configFile)) {
-            p.load(reader);
-        }
+        Properties p = load(configFile);
         java.time.Duration drain = java.time.Duration.ofSeconds(Long.parseLong(p.getProperty("drain.seconds", "20")));
-        RelayServer relay = fromConfig(configFile).start();
+        RelayServer relay = fromConfig(configFile, p).start();
         CountDownLatch stopped = new CountDownLatch(1);
         // SIGTERM: accept nothing new, let live sessions finish for up to drain.seconds, then stop
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -184,12 +184,7 @@ public final class RelayServer implements AutoCloseable {
     }
 
     public RelayStats stats() {
-        return new RelayStats(relay.registry.agents().size(), relay.registry.allSessions().size(),
-                relay.sessionsOpened.get(), relay.sessionsDenied.get(), relay.agentsRejected.get(),
-                relay.protocolErrors.get(), relay.tlsFailures.get(), relay.handshakeTimeouts.get(),
-                relay.agentHandshakes.shed() + relay.clientHandshakes.shed() + relay.externalHandshakes.shed(),
-                relay.agentHandshakes.pending() + relay.clientHandshakes.pending() + relay.externalHandshakes.pending(),
-                relay.sessionsUnrecorded.get(), relay.reportsDropped.get());
+        return relay.stats();
     }
 
     /** Bytes the relay holds for all agent connections' streams (queued to send or received, not yet passed on). */

@@ -73,9 +73,10 @@ public class AuditRecorder {
      * at most 5 times a minute per forward and reason; the next Event written says how many were left out.
      */
     public void recordRefusal(PortForward pf, AuditReason reason, String note, Map<String, ?> fields) {
-        OptionalLong withheld = refusals.admit(pf.getMetadata().getUid() + "/" + reason, clock.instant());
+        Instant now = clock.instant();
+        OptionalLong withheld = refusals.admit(pf.getMetadata().getUid() + "/" + reason, now);
         if (withheld.isEmpty()) {
-            writeLine(pf, reason, note, fields, clock.instant());
+            writeLine(pf, reason, note, fields, now);
             metrics.auditEventWithheld(reason.name());
             return;
         }

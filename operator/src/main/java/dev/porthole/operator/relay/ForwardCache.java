@@ -4,6 +4,7 @@ import dev.porthole.api.v1alpha1.PortForward;
 import dev.porthole.protocol.ForwardRef;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.informers.cache.Cache;
 import java.util.Optional;
 
 /**
@@ -24,7 +25,7 @@ public final class ForwardCache implements AutoCloseable {
     }
 
     public Optional<PortForward> find(ForwardRef forward) {
-        return Optional.ofNullable(informer.getStore().getByKey(forward.namespace() + "/" + forward.name()));
+        return Optional.ofNullable(informer.getStore().getByKey(Cache.namespaceKeyFunc(forward.namespace(), forward.name())));
     }
 
     @Override
