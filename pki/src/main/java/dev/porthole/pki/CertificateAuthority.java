@@ -1,5 +1,6 @@
 package dev.porthole.pki;
 
+import dev.porthole.protocol.pki.AgentIdentity;
 import dev.porthole.protocol.pki.ClientIdentity;
 import dev.porthole.protocol.pki.IdentityUri;
 import dev.porthole.protocol.pki.KeyMaterial;
@@ -145,6 +146,21 @@ public final class CertificateAuthority {
         Instant notBefore = min(clock.instant(), identity.notAfter()).minus(CLOCK_SKEW);
         return issue(subject, publicKey, notBefore, identity.notAfter(), KeyPurposeId.id_kp_clientAuth,
                 new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, identity.uri())));
+    }
+
+    /**
+     * Issues an agent certificate with a fresh key: the {@link AgentIdentity} URI SAN, server authentication, valid
+     * until the identity's notAfter (the forward's expiry). The agent presents it to clients at the end-to-end TLS
+     * handshake; the relay never sees its key.
+     */
+    public KeyMaterial issueAgentCertificate(AgentIdentity identity) {
+        KeyPair keyPair = generateKeyPair();
+        X500Name subject = new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.CN, "porthole-agent").build();
+        Instant notBefore = min(clock.instant(), identity.notAfter()).minus(CLOCK_SKEW);
+        X509Certificate certificate = issue(subject, keyPair.getPublic(), notBefore, identity.notAfter(),
+                KeyPurposeId.id_kp_serverAuth,
+                new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, identity.uri())));
+        return new KeyMaterial(keyPair.getPrivate(), List.of(certificate, certificate()));
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.porthole.sidecar;
 
 import dev.porthole.protocol.ForwardRef;
 import dev.porthole.protocol.Protocol;
+import dev.porthole.protocol.pki.KeyMaterial;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
@@ -9,10 +10,11 @@ import java.util.Objects;
 
 /**
  * What an agent needs: where the relay is, which forward it serves with which token, the CA that signs
- * the relay's certificate, the target, and the deadline at which it leaves.
+ * the relay's certificate and the clients' certificates, its own agent certificate and key (presented to clients at
+ * the end-to-end TLS handshake), the target, and the deadline at which it leaves.
  */
 public record AgentConfig(String relayHost, int relayPort, ForwardRef forward, String token, X509Certificate ca,
-                          String targetHost, int targetPort, Instant deadline, Duration keepAlive,
+                          KeyMaterial agentKey, String targetHost, int targetPort, Instant deadline, Duration keepAlive,
                           Duration backoffMin, Duration backoffMax, int streamWindow) {
 
     public AgentConfig {
@@ -20,24 +22,25 @@ public record AgentConfig(String relayHost, int relayPort, ForwardRef forward, S
         Objects.requireNonNull(forward, "forward");
         Objects.requireNonNull(token, "token");
         Objects.requireNonNull(ca, "ca");
+        Objects.requireNonNull(agentKey, "agentKey");
         Objects.requireNonNull(targetHost, "targetHost");
         Objects.requireNonNull(deadline, "deadline");
     }
 
     /** A config with default keepalive (15 s), backoff (0.5 s to 30 s) and window. */
     public static AgentConfig of(String relayHost, int relayPort, ForwardRef forward, String token, X509Certificate ca,
-                                 String targetHost, int targetPort, Instant deadline) {
-        return new AgentConfig(relayHost, relayPort, forward, token, ca, targetHost, targetPort, deadline,
+                                 KeyMaterial agentKey, String targetHost, int targetPort, Instant deadline) {
+        return new AgentConfig(relayHost, relayPort, forward, token, ca, agentKey, targetHost, targetPort, deadline,
                 Duration.ofSeconds(15), Duration.ofMillis(500), Duration.ofSeconds(30), Protocol.DEFAULT_WINDOW);
     }
 
     public AgentConfig withBackoff(Duration min, Duration max) {
-        return new AgentConfig(relayHost, relayPort, forward, token, ca, targetHost, targetPort, deadline, keepAlive,
+        return new AgentConfig(relayHost, relayPort, forward, token, ca, agentKey, targetHost, targetPort, deadline, keepAlive,
                 min, max, streamWindow);
     }
 
     public AgentConfig withKeepAlive(Duration interval) {
-        return new AgentConfig(relayHost, relayPort, forward, token, ca, targetHost, targetPort, deadline, interval,
+        return new AgentConfig(relayHost, relayPort, forward, token, ca, agentKey, targetHost, targetPort, deadline, interval,
                 backoffMin, backoffMax, streamWindow);
     }
 }
