@@ -2,6 +2,11 @@ package dev.porthole.cli;
 
 import dev.porthole.protocol.BindScope;
 import dev.porthole.protocol.ClientHandshake;
+import dev.porthole.protocol.DataPreamble;
+import dev.porthole.protocol.SessionHandshake;
+import dev.porthole.protocol.pki.KeyMaterial;
+import dev.porthole.protocol.tls.ForwardPeerTrust;
+import java.time.Clock;
 import dev.porthole.protocol.EndReason;
 import dev.porthole.protocol.Frame;
 import dev.porthole.protocol.MuxHandler;
@@ -34,12 +39,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * The client end of a forward: asks the relay (a probe) whether this certificate may use the forward and
- * learns its bind scope and expiry, refuses a bind address the scope does not allow, then listens and
- * carries every accepted connection over its own mutual-TLS session to the relay. The probe connection
- * stays open: when the relay says the forward expired or was revoked, or the expiry passes, the forwarder
- * stops and {@link #termination()} says why. When the relay itself goes away (a restart, an upgrade), the
- * forwarder keeps listening and watches the forward again once a relay answers.
+ * The client end of a forward: opens a control connection to the relay (mutual TLS), which says whether this
+ * certificate may use the forward and its bind scope and expiry; refuses a bind address the scope does not allow;
+ * then listens, and for every accepted connection asks the relay for a session on the control connection, dials the
+ * session's data connection and runs an end-to-end TLS handshake with the forward's agent through it: the relay
+ * carries the session's bytes without being able to read them. The control connection stays open: when the relay
+ * says the forward expired or was revoked, or the expiry passes, the forwarder stops and {@link #termination()} says
+ * why. When the relay itself goes away (a restart, an upgrade), the forwarder keeps listening (and its running
+ * sessions go on) and watches the forward again once a relay answers.
  */
 public final class Forwarder implements AutoCloseable {
 
@@ -60,8 +67,10 @@ public final class Forwarder implements AutoCloseable {
     /** Set as {@link #stop} begins (before {@link #termination} completes): nothing is reconnected from then on. */
     private volatile boolean stopping;
     private SslContext tls;
+    private SslContext sessionTls;
     private Channel server;
     private volatile Channel watch;
+    private volatile SessionRequests control;
     private BindScope scope;
     private Instant expiresAt;
 
@@ -79,7 +88,11 @@ public final class Forwarder implements AutoCloseable {
      */
     public Forwarder start() {
         try {
-            tls = TlsContexts.client(config.relayCa(), config.certificates().clientKey(config.forward()));
+            KeyMaterial clientKey = config.certificates().clientKey(config.forward());
+            tls = TlsContexts.client(config.relayCa(), clientKey);
+            String forwardUid = ClientIdentity.fromCertificate(clientKey.certificate()).forwardUid();
+            sessionTls = TlsContexts.sessionClient(clientKey,
+                    ForwardPeerTrust.agentOf(config.relayCa(), config.forward(), forwardUid, Clock.systemUTC()));
             probe();
             if (!scope.permits(config.localAddress())) {
                 throw new ForwarderException("refusing to listen on " + config.localAddress().getHostAddress()
@@ -116,7 +129,7 @@ public final class Forwarder implements AutoCloseable {
     }
 
     private void probe() {
-        ClientHandshake handshake = new ClientHandshake(hello(Role.CLIENT_PROBE));
+        ClientHandshake handshake = new ClientHandshake(hello(Role.CLIENT));
         ChannelFuture connecting = dial(group.next(), handshake);
         // Runs on the event loop as the WELCOME arrives, so the watch is in place before any later frame.
         CompletableFuture<Frame.Welcome> watching = handshake.result().thenApply(welcome -> {
@@ -141,13 +154,17 @@ public final class Forwarder implements AutoCloseable {
     /** Watches the forward on the accepted probe connection {@code channel} until the relay ends it or goes away. */
     private void watch(Channel channel, Frame.Welcome welcome) {
         watch = channel;
-        Multiplexer mux = new Multiplexer(channel, settings("probe"), welcome.window(), null, (reason, message) -> {
+        SessionRequests requests = new SessionRequests(channel.eventLoop());
+        Multiplexer mux = new Multiplexer(channel, settings("control"), welcome.window(), null, (reason, message) -> {
+            requests.controlClosed();
             if (reason == EndReason.CLIENT_CLOSED || reason == EndReason.AGENT_LOST || reason == EndReason.RELAY_SHUTDOWN) {
                 relayLost(reason == EndReason.RELAY_SHUTDOWN ? message : "relay connection lost");
             } else {
                 stop(reason, message);
             }
-        });
+        }, requests::onControl);
+        requests.attach(mux);
+        control = requests;
         channel.pipeline().addLast(TunnelPipeline.APPLICATION, new MuxHandler(mux));
     }
 
@@ -180,7 +197,7 @@ public final class Forwarder implements AutoCloseable {
         if (stopping) {
             return;
         }
-        ClientHandshake handshake = new ClientHandshake(hello(Role.CLIENT_PROBE));
+        ClientHandshake handshake = new ClientHandshake(hello(Role.CLIENT));
         ChannelFuture connecting = dial(group.next(), handshake);
         handshake.result().whenComplete((welcome, error) -> {
             if (stopping) {
@@ -229,30 +246,128 @@ public final class Forwarder implements AutoCloseable {
         public void channelActive(ChannelHandlerContext ctx) {
             Channel local = ctx.channel();
             locals.add(local);
-            ClientHandshake handshake = new ClientHandshake(hello(Role.CLIENT_SESSION));
-            Channel relay = dial(local.eventLoop(), handshake).channel();
-            local.closeFuture().addListener(f -> {
-                if (!handshake.result().isDone()) {
-                    relay.close();
-                }
+            SessionRequests requests = control;
+            if (requests == null || !requests.isOpen()) {
+                events.accept("session refused: not connected to the relay (reconnecting)");
+                local.close();
+            } else {
+                requests.request(local, splice);
+            }
+            ctx.fireChannelActive();
+        }
+    }
+
+    /**
+     * The sessions asked for on one control connection, by request id: each is granted or refused by the relay; a
+     * granted one dials its data connection and runs the end-to-end TLS handshake with the agent through it. Runs on
+     * the control connection's event loop; a session's own connections run on its local connection's.
+     */
+    private final class SessionRequests {
+        private final EventLoop loop;
+        private final java.util.Map<Integer, Pending> pending = new java.util.concurrent.ConcurrentHashMap<>();
+        private Multiplexer mux;
+        private int nextId = 1;
+
+        private record Pending(Channel local, SocketSplice splice, Channel[] data) {
+        }
+
+        SessionRequests(EventLoop loop) {
+            this.loop = loop;
+        }
+
+        void attach(Multiplexer mux) {
+            this.mux = mux;
+        }
+
+        boolean isOpen() {
+            return mux != null && mux.isOpen();
+        }
+
+        void request(Channel local, SocketSplice splice) {
+            loop.execute(() -> {
+                int id = nextId;
+                nextId += 2;
+                pending.put(id, new Pending(local, splice, new Channel[1]));
+                local.closeFuture().addListener(f -> loop.execute(() -> cancel(id)));
+                mux.sendControl(new Frame.Session(id));
             });
-            handshake.result().whenComplete((welcome, error) -> {
-                if (error != null || !welcome.accepted()) {
-                    String why = error != null ? error.getMessage() : welcome.message();
-                    events.accept("session refused: " + why);
-                    local.close();
+        }
+
+        /** The local connection closed: a session not yet set up is cancelled at the relay. */
+        private void cancel(int id) {
+            Pending p = pending.get(id);
+            if (p != null && p.data()[0] == null) {
+                pending.remove(id);
+                mux.sendControl(new Frame.Reset(id, EndReason.CANCELLED, "client closed the connection"));
+            }
+        }
+
+        void onControl(Frame frame) {
+            if (frame instanceof Frame.Grant grant) {
+                Pending p = pending.get(grant.streamId());
+                if (p == null) {
+                    return; // cancelled meanwhile; the relay heard so
+                }
+                p.local().eventLoop().execute(() -> open(grant, p));
+            } else if (frame instanceof Frame.Reset reset) {
+                Pending p = pending.remove(reset.streamId());
+                if (p == null) {
                     return;
                 }
-                Multiplexer mux = new Multiplexer(relay, settings("session " + welcome.sessionId()), welcome.window(),
-                        null, (reason, message) -> { });
-                relay.pipeline().addLast(TunnelPipeline.APPLICATION, new MuxHandler(mux));
-                Stream stream = mux.adoptStream(Protocol.CLIENT_STREAM_ID, splice);
-                splice.attach(stream);
-                // GOAWAY, not an empty buffer: through TLS only a real frame's promise waits for the bytes before it.
-                stream.closeFuture().whenComplete((reason, e) ->
-                        mux.close(EndReason.CLIENT_CLOSED, "session ended"));
+                boolean started = p.data()[0] != null;
+                events.accept((started ? "session ended: " + reset.reason() + ": " : "session refused: ") + reset.message());
+                p.local().close();
+                if (started) {
+                    p.data()[0].close();
+                }
+            } else {
+                throw new dev.porthole.protocol.ProtocolException("the relay sends clients no "
+                        + frame.getClass().getSimpleName());
+            }
+        }
+
+        /** On the local connection's event loop: the session's data connection and end-to-end handshake. */
+        private void open(Frame.Grant grant, Pending p) {
+            Channel local = p.local();
+            if (!local.isActive()) {
+                return; // cancel() tells the relay
+            }
+            SessionHandshake handshake = new SessionHandshake("the agent");
+            Channel data = TunnelPipeline.dialData(local.eventLoop(), config.relayHost(), config.relayPort(),
+                    new DataPreamble(DataPreamble.Side.CLIENT, grant.ticket()), sessionTls, config.keepAlive(), handshake)
+                    .channel();
+            p.data()[0] = data;
+            local.closeFuture().addListener(f -> {
+                if (!handshake.result().isDone()) {
+                    data.close();
+                }
             });
-            ctx.fireChannelActive();
+            data.closeFuture().addListener(f -> pending.remove(grant.streamId(), p));
+            handshake.result().whenComplete((agentCertificate, error) -> {
+                if (error != null) {
+                    events.accept("session refused: " + error.getMessage());
+                    local.close();
+                    data.close();
+                    return;
+                }
+                Multiplexer session = new Multiplexer(data, settings("session " + grant.sessionId()),
+                        Protocol.DEFAULT_WINDOW, null, (reason, message) -> { });
+                data.pipeline().replace(SessionHandshake.class, TunnelPipeline.APPLICATION, new MuxHandler(session));
+                Stream stream = session.adoptStream(Protocol.CLIENT_STREAM_ID, p.splice());
+                p.splice().attach(stream);
+                // GOAWAY, not an empty buffer: through TLS only a real frame's promise waits for the bytes before it.
+                stream.closeFuture().whenComplete((reason, e) -> session.close(EndReason.CLIENT_CLOSED, "session ended"));
+            });
+        }
+
+        /** The control connection closed: sessions being set up are refused; those running go on. */
+        void controlClosed() {
+            for (java.util.Map.Entry<Integer, Pending> entry : pending.entrySet()) {
+                if (entry.getValue().data()[0] == null) {
+                    pending.remove(entry.getKey());
+                    entry.getValue().local().close();
+                }
+            }
         }
     }
 
@@ -270,6 +385,7 @@ public final class Forwarder implements AutoCloseable {
     private Frame.Hello hello(Role role) {
         return new Frame.Hello(Protocol.VERSION, role, config.forward().toString(), "", config.streamWindow());
     }
+
 
     private Multiplexer.Settings settings(String what) {
         return new Multiplexer.Settings(config.streamWindow(), 0, what + " forward=" + config.forward(),

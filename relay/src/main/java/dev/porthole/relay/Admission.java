@@ -10,7 +10,6 @@ import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -24,9 +23,11 @@ abstract class Admission extends ChannelInboundHandlerAdapter {
 
     private static final Logger LOG = LoggerFactory.getLogger(Admission.class);
 
+    private static final io.netty.util.AttributeKey<ScheduledFuture<?>> DEADLINE =
+            io.netty.util.AttributeKey.valueOf("porthole.handshake.deadline");
+
     protected final RelayContext relay;
     private final String listener;
-    private ScheduledFuture<?> timeout;
     private boolean helloSeen;
     private io.netty.channel.Channel channel;
 
@@ -41,17 +42,41 @@ abstract class Admission extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         channel = ctx.channel();
+        if (channel.isActive()) { // added by the listener's sniffer, after the connection became active
+            startDeadline(relay, listener, channel);
+        }
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        timeout = ctx.executor().schedule(() -> {
-            relay.handshakeTimeouts.incrementAndGet();
-            LOG.atInfo().addKeyValue("listener", listener).addKeyValue("peer", ctx.channel().remoteAddress())
-                    .log("no handshake in time; closing connection");
-            ctx.close();
-        }, relay.handshakeTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        startDeadline(relay, listener, ctx.channel());
         ctx.fireChannelActive();
+    }
+
+    /**
+     * Gives a new connection {@code handshakeTimeout} to be admitted, whatever it turns out to be (control or data
+     * connection): at the deadline it is closed and counted. Once per connection; {@link #admitted(RelayContext,
+     * io.netty.channel.Channel)} stops it.
+     */
+    static void startDeadline(RelayContext relay, String listener, io.netty.channel.Channel channel) {
+        if (channel.hasAttr(DEADLINE)) {
+            return;
+        }
+        channel.attr(DEADLINE).set(channel.eventLoop().schedule(() -> {
+            relay.handshakeTimeouts.incrementAndGet();
+            LOG.atInfo().addKeyValue("listener", listener).addKeyValue("peer", channel.remoteAddress())
+                    .log("no handshake in time; closing connection");
+            channel.close();
+        }, relay.handshakeTimeout.toMillis(), TimeUnit.MILLISECONDS));
+    }
+
+    /** The connection is through admission: stops its deadline and gives its place in the {@link HandshakeBudget} back. */
+    static void admitted(RelayContext relay, io.netty.channel.Channel channel) {
+        ScheduledFuture<?> deadline = channel.attr(DEADLINE).get();
+        if (deadline != null) {
+            deadline.cancel(false);
+        }
+        HandshakeBudget.admitted(channel);
     }
 
     @Override
@@ -105,11 +130,8 @@ abstract class Admission extends ChannelInboundHandlerAdapter {
 
     /** Stops the handshake timer and gives the connection's place in the {@link HandshakeBudget} back. */
     protected void admitted() {
-        if (timeout != null) {
-            timeout.cancel(false);
-        }
         if (channel != null) {
-            HandshakeBudget.admitted(channel);
+            admitted(relay, channel);
         }
     }
 
@@ -121,11 +143,7 @@ abstract class Admission extends ChannelInboundHandlerAdapter {
 
     /** Runs a hook on the hook executor and continues with its result on this connection's event loop. */
     protected <T> void callHook(ChannelHandlerContext ctx, Supplier<T> hook, java.util.function.BiConsumer<T, Throwable> then) {
-        try {
-            CompletableFuture.supplyAsync(hook, relay.hookExecutor).whenCompleteAsync(then, ctx.executor());
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            then.accept(null, e);
-        }
+        relay.callHook(ctx.executor(), hook, then);
     }
 
     /** The client's address: a PROXY protocol header's on the external listener when the balancer sends one. */

@@ -71,7 +71,7 @@ final class AgentAdmission extends Admission {
         Multiplexer mux = new Multiplexer(ctx.channel(),
                 relay.muxSettings("agent forward=" + forward + " peer=" + remote, EndReason.AGENT_LOST,
                         relay.maxStreamsPerAgent),
-                peerWindow, null, (reason, message) -> disconnected(agent, reason, message));
+                peerWindow, null, (reason, message) -> disconnected(agent, reason, message), agent::onControl);
         agent.attach(mux);
         ctx.pipeline().replace(this, TunnelPipeline.APPLICATION, new MuxHandler(mux));
         ctx.writeAndFlush(Frame.Welcome.accept(BindScope.LOOPBACK, Instant.EPOCH, relay.nextId("agent"),
@@ -86,6 +86,13 @@ final class AgentAdmission extends Admission {
 
     private void disconnected(AgentConnection agent, EndReason reason, String message) {
         relay.registry.unregisterAgent(agent);
+        // sessions already spliced run on their own data connections and go on; one still waiting for the agent's
+        // data connection would wait in vain
+        for (ClientSession session : agent.dialledSessions()) {
+            if (!session.paired()) {
+                session.terminate(EndReason.AGENT_LOST, "agent connection lost before the session was set up");
+            }
+        }
         if (reason == EndReason.PROTOCOL_ERROR) {
             relay.protocolErrors.incrementAndGet();
         }

@@ -1,43 +1,61 @@
 package dev.porthole.relay;
 
-import dev.porthole.protocol.ForwardRef;
+import dev.porthole.protocol.DataPreamble;
 import dev.porthole.protocol.EndReason;
-import dev.porthole.protocol.ProtocolException;
-import dev.porthole.protocol.Stream;
-import dev.porthole.protocol.StreamHandler;
+import dev.porthole.protocol.ForwardRef;
+import dev.porthole.protocol.Frame;
+import dev.porthole.protocol.Multiplexer;
+import dev.porthole.protocol.SessionTicket;
 import dev.porthole.protocol.pki.ClientIdentity;
-import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One client session spliced onto one agent stream. Data read on one stream is written to the other; its
- * credit goes back to the sender only once written, so the relay holds at most one window per direction.
- * The client connection is moved onto the agent connection's event loop when the session is admitted
- * ({@code TunnelPipeline.moveToEventLoop}), so both streams run on one thread and hand frames and credit
- * to each other directly; {@link Stream}'s methods would still hop if they were called from elsewhere.
+ * One client session at the relay: granted on the client's control connection, then two data connections, the
+ * client's and the agent's, that present its {@link SessionTicket} and are spliced ({@link RelaySplice}). The bytes
+ * between them are the end-to-end TLS session of client and agent; the relay counts them and can cut them, nothing
+ * else. It ends once, when both data connections have closed or when it is cut before they paired; {@link #ended()}
+ * completes then.
  */
 final class ClientSession {
 
     private final String id;
     private final ClientIdentity identity;
     private final InetSocketAddress clientAddress;
+    private final boolean external;
     private final ForwardRef forward;
     private final Instant openedAt;
+    private final SessionTicket ticket = SessionTicket.random();
+    private final Multiplexer control;
+    private final int requestId;
     private final SessionOutcome outcome = new SessionOutcome();
     private final AtomicLong bytesFromClient = new AtomicLong();
     private final AtomicLong bytesToClient = new AtomicLong();
-    private volatile Stream clientStream;
-    private volatile Stream agentStream;
-    private final java.util.concurrent.CompletableFuture<Void> ended = new java.util.concurrent.CompletableFuture<>();
+    private final CompletableFuture<Void> ended = new CompletableFuture<>();
+    private final AtomicBoolean finished = new AtomicBoolean();
+    private volatile AgentConnection agent;
+    private volatile int agentStreamId;
+    private Channel clientData;
+    private Channel agentData;
+    private int closedSides;
+    private boolean cut;
+    private Runnable onEnd = () -> { };
 
-    ClientSession(String id, ClientIdentity identity, InetSocketAddress clientAddress, ForwardRef forward, Instant openedAt) {
+    ClientSession(String id, ClientIdentity identity, InetSocketAddress clientAddress, boolean external,
+                  ForwardRef forward, Instant openedAt, Multiplexer control, int requestId) {
         this.id = id;
         this.identity = identity;
         this.clientAddress = clientAddress;
+        this.external = external;
         this.forward = forward;
         this.openedAt = openedAt;
+        this.control = control;
+        this.requestId = requestId;
     }
 
     String id() {
@@ -60,6 +78,10 @@ final class ClientSession {
         return openedAt;
     }
 
+    SessionTicket ticket() {
+        return ticket;
+    }
+
     SessionOutcome outcome() {
         return outcome;
     }
@@ -72,95 +94,184 @@ final class ClientSession {
         return bytesToClient.get();
     }
 
-    void clientStream(Stream stream) {
-        this.clientStream = stream;
+    /** The agent asked to dial, and the id the session has on its control connection. */
+    void dialledThrough(AgentConnection agent, int streamId) {
+        this.agent = agent;
+        this.agentStreamId = streamId;
     }
 
-    void agentStream(Stream stream) {
-        this.agentStream = stream;
+    AgentConnection agent() {
+        return agent;
     }
 
-    Stream clientStream() {
-        return clientStream;
+    int agentStreamId() {
+        return agentStreamId;
     }
 
-    Stream agentStream() {
-        return agentStream;
+    /** Runs once, when the session has ended (both data connections closed, or cut before they paired). */
+    void onEnd(Runnable callback) {
+        this.onEnd = callback;
     }
 
     /** Completes once the session is over and forgotten by the registry. */
-    java.util.concurrent.CompletableFuture<Void> ended() {
+    CompletableFuture<Void> ended() {
         return ended;
     }
 
-    void markEnded() {
+    /** A data connection's attempt to join: refused with a reason, or joined, with the other side's if it is here. */
+    record Joined(String refusal, Channel other) {
+    }
+
+    /**
+     * Joins a data connection presenting this session's ticket, unless it may not: each side joins once, a client's
+     * from the address and the listener kind its control connection came from. Checked and recorded in one step.
+     */
+    Joined join(DataPreamble.Side side, Channel channel, InetSocketAddress remote, boolean viaExternal,
+                boolean viaAgentListener) {
+        Joined joined;
+        synchronized (this) {
+            String refusal = refusal(side, remote, viaExternal, viaAgentListener);
+            if (refusal != null) {
+                return new Joined(refusal, null);
+            }
+            if (side == DataPreamble.Side.AGENT) {
+                agentData = channel;
+            } else {
+                clientData = channel;
+            }
+            joined = new Joined(null, side == DataPreamble.Side.AGENT ? clientData : agentData);
+        }
+        channel.closeFuture().addListener(f -> sideClosed());
+        return joined;
+    }
+
+    /** The data connections that have joined so far. */
+    synchronized java.util.List<Channel> dataChannels() {
+        java.util.List<Channel> channels = new java.util.ArrayList<>(2);
+        if (clientData != null) {
+            channels.add(clientData);
+        }
+        if (agentData != null) {
+            channels.add(agentData);
+        }
+        return channels;
+    }
+
+    /** Whether both data connections have joined. */
+    synchronized boolean paired() {
+        return clientData != null && agentData != null;
+    }
+
+    private String refusal(DataPreamble.Side side, InetSocketAddress remote, boolean viaExternal, boolean viaAgentListener) {
+        if (cut || finished.get()) {
+            return "session " + id + " has ended";
+        }
+        if (side == DataPreamble.Side.AGENT) {
+            if (!viaAgentListener) {
+                return "agents dial the agent listener";
+            }
+            return agentData != null ? "session " + id + " already has its agent connection" : null;
+        }
+        if (viaAgentListener) {
+            return "clients dial the client listener";
+        }
+        if (clientData != null) {
+            return "session " + id + " already has its client connection";
+        }
+        if (viaExternal != external) {
+            return "the data connection came through another listener than the session's control connection";
+        }
+        InetAddress expected = clientAddress.getAddress();
+        if (!expected.equals(remote.getAddress())) {
+            return "the data connection came from " + remote.getAddress().getHostAddress() + ", the session was granted"
+                    + " to " + expected.getHostAddress();
+        }
+        return null;
+    }
+
+    AtomicLong counterFor(DataPreamble.Side side) {
+        return side == DataPreamble.Side.CLIENT ? bytesFromClient : bytesToClient;
+    }
+
+    /** The agent's report of how its end finished (a RESET of the session's id on its control connection). */
+    void agentReported(EndReason reason, String message) {
+        outcome.offer(SessionOutcome.fromAgent(reason), message);
+        if (reason == EndReason.TARGET_REFUSED || reason == EndReason.AGENT_UNAVAILABLE) {
+            cutData();
+        }
+    }
+
+    /**
+     * Ends the session for a relay decision (revocation, expiry, shutdown, a side that never came): the client hears
+     * why on its control connection, and both data connections are closed.
+     */
+    void terminate(EndReason reason, String message) {
+        if (outcome.force(reason, message)) {
+            control.sendControl(new Frame.Reset(requestId, reason, message));
+            cutData();
+        }
+    }
+
+    private void cutData() {
+        Channel client;
+        Channel agentSide;
+        boolean nothingJoined;
+        synchronized (this) {
+            cut = true;
+            client = clientData;
+            agentSide = agentData;
+            nothingJoined = client == null && agentSide == null;
+        }
+        if (client != null) {
+            client.close();
+        }
+        if (agentSide != null) {
+            agentSide.close();
+        }
+        if (nothingJoined) {
+            finish();
+        } else if (client == null || agentSide == null) {
+            // one side never came: the one that did is closed, and no second close will follow
+            finish();
+        }
+    }
+
+    private void sideClosed() {
+        boolean both;
+        synchronized (this) {
+            closedSides++;
+            both = closedSides == 2 || (cut && (clientData == null || agentData == null));
+        }
+        if (both) {
+            finish();
+        }
+    }
+
+    private void finish() {
+        if (finished.compareAndSet(false, true)) {
+            outcome.end();
+            onEnd.run();
+            ended.complete(null);
+        }
+    }
+
+    /** The session never started (its opening could not be recorded): it ends without a close record. */
+    void discard() {
+        finished.set(true);
         ended.complete(null);
     }
 
-    /** Ends the session for a relay decision (revocation, expiry, shutdown): both streams are reset. */
-    void terminate(EndReason reason, String message) {
-        if (outcome.force(reason, message)) {
-            clientStream.reset(reason, message);
-            Stream agent = agentStream;
-            if (agent != null) {
-                agent.reset(reason, message);
-            }
-        }
+    /** A client (not the relay) closed its session before it was paired, e.g. its local connection went away. */
+    void cancelledByClient() {
+        outcome.offer(EndReason.CLIENT_CLOSED, "client cancelled the session");
+        cutData();
     }
 
-    /** Handler of the client's stream (the agent connection's event loop, like everything of the session). */
-    final StreamHandler clientSide = new StreamHandler() {
-        @Override
-        public void onData(Stream stream, ByteBuf data) {
-            Stream agent = agentStream;
-            if (agent == null) {
-                data.release();
-                throw new ProtocolException("client sent data before the session was accepted");
-            }
-            int bytes = data.readableBytes();
-            bytesFromClient.addAndGet(bytes);
-            agent.write(data, () -> stream.consumed(bytes));
-        }
+    int requestId() {
+        return requestId;
+    }
 
-        @Override
-        public void onRemoteClose(Stream stream) {
-            outcome.offer(EndReason.CLIENT_CLOSED, "client closed the connection");
-            Stream agent = agentStream;
-            if (agent != null) {
-                agent.close();
-            }
-        }
-
-        @Override
-        public void onReset(Stream stream, EndReason reason, String message) {
-            outcome.offer(SessionOutcome.fromClient(reason), message);
-            Stream agent = agentStream;
-            if (agent != null) {
-                agent.reset(EndReason.CANCELLED, "client went away");
-            }
-        }
-    };
-
-    /** Handler of the agent's stream (agent event loop). */
-    final StreamHandler agentSide = new StreamHandler() {
-        @Override
-        public void onData(Stream stream, ByteBuf data) {
-            int bytes = data.readableBytes();
-            bytesToClient.addAndGet(bytes);
-            clientStream.write(data, () -> stream.consumed(bytes));
-        }
-
-        @Override
-        public void onRemoteClose(Stream stream) {
-            outcome.offer(EndReason.TARGET_CLOSED, "target closed the connection");
-            clientStream.close();
-        }
-
-        @Override
-        public void onReset(Stream stream, EndReason reason, String message) {
-            EndReason mapped = SessionOutcome.fromAgent(reason);
-            outcome.offer(mapped, message);
-            clientStream.reset(mapped, message);
-        }
-    };
+    Multiplexer control() {
+        return control;
+    }
 }

@@ -4,7 +4,14 @@ import dev.porthole.protocol.EndReason;
 import dev.porthole.protocol.Multiplexer;
 import java.time.Clock;
 import java.time.Duration;
+import dev.porthole.protocol.SessionTicket;
+import io.netty.util.concurrent.EventExecutor;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
+import java.util.function.Supplier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -36,6 +43,9 @@ final class RelayContext {
     final AtomicLong handshakeTimeouts = new AtomicLong();
     final AtomicLong sessionsUnrecorded = new AtomicLong();
     final AtomicLong reportsDropped = new AtomicLong();
+    final AtomicLong dataConnectionsRefused = new AtomicLong();
+    /** Sessions granted whose data connections have not both arrived yet, by ticket. */
+    final Map<SessionTicket, ClientSession> tickets = new ConcurrentHashMap<>();
     final HandshakeBudget agentHandshakes;
     final HandshakeBudget clientHandshakes;
     final HandshakeBudget externalHandshakes;
@@ -68,11 +78,21 @@ final class RelayContext {
         return new RelayStats(registry.agents().size(), registry.allSessions().size(), sessionsOpened.get(),
                 sessionsDenied.get(), agentsRejected.get(), protocolErrors.get(), tlsFailures.get(),
                 handshakeTimeouts.get(), budgets.stream().mapToLong(HandshakeBudget::shed).sum(),
-                budgets.stream().mapToInt(HandshakeBudget::pending).sum(), sessionsUnrecorded.get(), reportsDropped.get());
+                budgets.stream().mapToInt(HandshakeBudget::pending).sum(), sessionsUnrecorded.get(), reportsDropped.get(),
+                dataConnectionsRefused.get());
     }
 
     Multiplexer.Settings muxSettings(String context, EndReason lostReason, int maxStreams) {
         return new Multiplexer.Settings(streamWindow, maxStreams, context, lostReason);
+    }
+
+    /** Runs a hook on the hook executor and continues with its result on {@code loop}. */
+    <T> void callHook(EventExecutor loop, Supplier<T> hook, BiConsumer<T, Throwable> then) {
+        try {
+            CompletableFuture.supplyAsync(hook, hookExecutor).whenCompleteAsync(then, loop);
+        } catch (RejectedExecutionException e) {
+            then.accept(null, e);
+        }
     }
 
     String nextId(String prefix) {

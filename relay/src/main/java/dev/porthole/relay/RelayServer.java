@@ -4,7 +4,6 @@ import dev.porthole.protocol.ForwardRef;
 import dev.porthole.protocol.EndReason;
 import dev.porthole.protocol.Multiplexer;
 import dev.porthole.protocol.Protocol;
-import dev.porthole.protocol.Stream;
 import dev.porthole.protocol.TunnelPipeline;
 import dev.porthole.protocol.pki.KeyMaterial;
 import dev.porthole.protocol.tls.TlsContexts;
@@ -36,11 +35,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Porthole relay: an agent listener (server-auth TLS; agents authenticate with their token) and a
- * client listener (mutual TLS against the Porthole CA; one connection per client session). Sessions are
- * checked (certificate forward and validity, then the {@link SessionAuthorizer}) and spliced onto a new
- * stream of the forward's agent connection. Runs in the operator's process or standalone
- * ({@link RelayMain}).
+ * The Porthole relay: an agent listener and a client listener (and optionally an external client listener), each
+ * taking control connections (TLS; agents authenticate with their token, clients with a certificate of the Porthole
+ * CA) and data connections (a session's preamble, then end-to-end TLS between client and agent that the relay does
+ * not terminate). A client asks for sessions on its control connection; each is checked (certificate forward and
+ * validity, then the {@link SessionAuthorizer}), recorded, and granted: client and agent each dial a data connection
+ * with the session's ticket, and the relay splices the two. It holds no key of either end. Runs in the operator's
+ * process or standalone ({@link RelayMain}).
  *
  * <pre>{@code
  * RelayServer relay = RelayServer.builder()
@@ -81,19 +82,22 @@ public final class RelayServer implements AutoCloseable {
         return new Builder();
     }
 
-    /** Binds both listeners; returns once they accept connections. */
+    /** Binds the listeners; returns once they accept connections. */
     public RelayServer start() {
         SslContext agentTls = TlsContexts.server(settings.serverKey);
         SslContext clientTls = TlsContexts.serverRequiringClientCertificate(settings.serverKey, settings.clientCa);
         try {
-            agentChannel = bind(settings.agentPort, agentTls, relay.agentHandshakes, ch -> new AgentAdmission(relay));
-            clientChannel = bind(settings.clientPort, clientTls, relay.clientHandshakes, ch -> new ClientAdmission(relay));
+            agentChannel = bind(settings.agentPort, relay.agentHandshakes, ch -> new ListenerSniffer(relay, "agent",
+                    agentTls, () -> new AgentAdmission(relay), () -> new DataAdmission(relay, true, false)));
+            clientChannel = bind(settings.clientPort, relay.clientHandshakes, ch -> new ListenerSniffer(relay, "client",
+                    clientTls, () -> new ClientAdmission(relay), () -> new DataAdmission(relay, false, false)));
             if (settings.externalClientPort >= 0) {
-                externalClientChannel = bind(settings.externalClientPort, clientTls, relay.externalHandshakes, ch -> {
+                externalClientChannel = bind(settings.externalClientPort, relay.externalHandshakes, ch -> {
                     if (settings.externalClientAddresses == ClientAddresses.PROXY_PROTOCOL) {
                         ProxyProtocol.install(ch);
                     }
-                    return new ClientAdmission(relay, true);
+                    return new ListenerSniffer(relay, "external client", clientTls, () -> new ClientAdmission(relay, true),
+                            () -> new DataAdmission(relay, false, true));
                 });
             }
         } catch (RuntimeException e) {
@@ -105,13 +109,18 @@ public final class RelayServer implements AutoCloseable {
         return this;
     }
 
-    private Channel bind(int port, SslContext tls, HandshakeBudget budget, Function<SocketChannel, ChannelHandler> admission) {
+    /**
+     * Binds one listener. Each accepted connection takes a place in {@code budget} (or is closed at once), then
+     * {@code sniffer} tells a control connection (TLS) from a data connection (a session's preamble).
+     */
+    private Channel bind(int port, HandshakeBudget budget, Function<SocketChannel, ChannelHandler> sniffer) {
         ServerBootstrap bootstrap = new ServerBootstrap().group(bossGroup, workerGroup)
                 .channel(NioServerSocketChannel.class)
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, TunnelPipeline.WATER_MARK)
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, TunnelPipeline.RECV_ALLOCATOR)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
@@ -120,8 +129,7 @@ public final class RelayServer implements AutoCloseable {
                             ch.close();
                             return;
                         }
-                        TunnelPipeline.server(ch, tls, settings.keepAlive);
-                        ch.pipeline().addLast(TunnelPipeline.APPLICATION, admission.apply(ch));
+                        ch.pipeline().addLast("sniffer", sniffer.apply(ch));
                     }
                 });
         try {
@@ -187,20 +195,18 @@ public final class RelayServer implements AutoCloseable {
         return relay.stats();
     }
 
-    /** Bytes the relay holds for all agent connections' streams (queued to send or received, not yet passed on). */
+    /** Bytes the relay holds for its sessions: what their data connections have queued to write and not yet sent. */
     public CompletableFuture<Long> bufferedBytes() {
         List<CompletableFuture<Long>> parts = new ArrayList<>();
-        for (AgentConnection agent : relay.registry.agents()) {
-            Multiplexer mux = agent.mux();
-            CompletableFuture<Long> part = new CompletableFuture<>();
-            mux.eventLoop().execute(() -> part.complete(mux.bufferedBytes()));
-            parts.add(part);
-        }
         for (ClientSession session : relay.registry.allSessions()) {
-            Multiplexer mux = session.clientStream().multiplexer();
-            CompletableFuture<Long> part = new CompletableFuture<>();
-            mux.eventLoop().execute(() -> part.complete(mux.bufferedBytes()));
-            parts.add(part);
+            for (Channel channel : session.dataChannels()) {
+                CompletableFuture<Long> part = new CompletableFuture<>();
+                channel.eventLoop().execute(() -> {
+                    io.netty.channel.ChannelOutboundBuffer queued = channel.unsafe().outboundBuffer();
+                    part.complete(queued == null ? 0L : queued.totalPendingWriteBytes());
+                });
+                parts.add(part);
+            }
         }
         return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new))
                 .thenApply(v -> parts.stream().mapToLong(CompletableFuture::join).sum());
@@ -245,10 +251,6 @@ public final class RelayServer implements AutoCloseable {
         }
         List<Channel> ending = new ArrayList<>();
         for (ClientSession session : relay.registry.allSessions()) {
-            Stream clientStream = session.clientStream();
-            if (clientStream != null) {
-                ending.add(clientStream.multiplexer().channel());
-            }
             session.terminate(EndReason.RELAY_SHUTDOWN, "relay is shutting down");
         }
         for (Multiplexer watcher : relay.registry.allWatchers()) {

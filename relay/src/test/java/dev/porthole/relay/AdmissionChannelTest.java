@@ -161,7 +161,7 @@ class AdmissionChannelTest {
         // and the same listener admits a well-behaved newcomer
         Peer newcomer = listener == Listener.AGENT ? plain(Listener.AGENT).send(agentHello(DB, DB_TOKEN))
                 : tls(CLIENT_LISTENER_TLS, Listener.CLIENT, TlsContexts.client(CA.certificate(), ALICE_DB))
-                        .send(clientHello(Role.CLIENT_PROBE, DB));
+                        .send(clientHello(Role.CLIENT, DB));
         assertThat(newcomer.welcome().accepted()).isTrue();
         assertThat(newcomer.closedByRelay()).isFalse();
     }
@@ -231,7 +231,7 @@ class AdmissionChannelTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Role.class, names = {"CLIENT_SESSION", "CLIENT_PROBE"})
+    @EnumSource(value = Role.class, names = {"CLIENT_SESSION", "CLIENT"})
     @DisplayName("a client's HELLO on the agent listener is refused readably, never registered as an agent")
     void clientHelloOnAgentListenerIsRefused(Role role) {
         // given
@@ -366,7 +366,7 @@ class AdmissionChannelTest {
         Peer probe = tls(CLIENT_LISTENER_TLS, Listener.CLIENT, TlsContexts.client(CA.certificate(), ALICE_DB));
 
         // when
-        probe.send(clientHello(Role.CLIENT_PROBE, DB));
+        probe.send(clientHello(Role.CLIENT, DB));
 
         // then: accepted until the certificate ends (before the forward does)
         assertThat(probe.welcome()).isEqualTo(Frame.Welcome.accept(BindScope.LOOPBACK, ALICE_DB.certificate()

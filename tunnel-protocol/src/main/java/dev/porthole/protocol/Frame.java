@@ -108,4 +108,55 @@ public sealed interface Frame {
             return 0;
         }
     }
+
+    /**
+     * Client to relay, on its control connection: open a session. {@code streamId} names the request (odd, chosen by
+     * the client, increasing); the relay answers with a {@link Grant} or a {@link Reset} on the same id, and later
+     * resets that id when it ends the session (expiry, revocation).
+     */
+    record Session(int streamId) implements Frame {
+    }
+
+    /**
+     * Relay to client: the session is authorised and recorded; dial the relay's data connection with {@code ticket}
+     * within the handshake timeout and run the end-to-end TLS handshake with the agent through it.
+     */
+    record Grant(int streamId, String sessionId, SessionTicket ticket) implements Frame {
+    }
+
+    /**
+     * Relay to agent, on its control connection: a session was granted; dial a data connection with {@code ticket} and
+     * accept, as the TLS server, only the client certificate whose SHA-256 is {@code clientCertificateSha256}.
+     * {@code streamId} (odd, chosen by the relay) names the session on this connection: the agent resets it when the
+     * session ends, saying why.
+     */
+    record Dial(int streamId, String sessionId, SessionTicket ticket, byte[] clientCertificateSha256) implements Frame {
+        public Dial {
+            if (clientCertificateSha256.length != 32) {
+                throw new IllegalArgumentException("a certificate digest is 32 bytes");
+            }
+            clientCertificateSha256 = clientCertificateSha256.clone();
+        }
+
+        @Override
+        public byte[] clientCertificateSha256() {
+            return clientCertificateSha256.clone();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Dial d && d.streamId == streamId && d.sessionId.equals(sessionId)
+                    && d.ticket.equals(ticket) && java.util.Arrays.equals(d.clientCertificateSha256, clientCertificateSha256);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Objects.hash(streamId, sessionId, ticket);
+        }
+
+        @Override
+        public String toString() {
+            return "Dial[stream=" + streamId + ", session=" + sessionId + "]";
+        }
+    }
 }

@@ -104,6 +104,16 @@ public final class FrameDecoder extends ByteToMessageDecoder {
                 return new Frame.Ping(FrameEncoder.readableCheck(p, 8, "payload").readLong());
             case PONG:
                 return new Frame.Pong(FrameEncoder.readableCheck(p, 8, "payload").readLong());
+            case SESSION:
+                return new Frame.Session(streamId);
+            case GRANT:
+                return new Frame.Grant(streamId, FrameEncoder.readString(p, "sessionId"), readTicket(p));
+            case DIAL:
+                String sessionId = FrameEncoder.readString(p, "sessionId");
+                SessionTicket ticket = readTicket(p);
+                byte[] digest = new byte[32];
+                FrameEncoder.readableCheck(p, digest.length, "clientCertificateSha256").readBytes(digest);
+                return new Frame.Dial(streamId, sessionId, ticket, digest);
             case GOAWAY:
                 EndReason why = EndReason.fromCode(FrameEncoder.readableCheck(p, 1, "reason").readUnsignedByte());
                 return new Frame.GoAway(why, FrameEncoder.readString(p, "message"));
@@ -144,6 +154,12 @@ public final class FrameDecoder extends ByteToMessageDecoder {
             throw new ProtocolException("refused WELCOME without a reason");
         }
         return new Frame.Welcome(version, accepted, refusal, message, scope, expiresAt, sessionId, window);
+    }
+
+    private static SessionTicket readTicket(ByteBuf p) {
+        byte[] ticket = new byte[SessionTicket.LENGTH];
+        FrameEncoder.readableCheck(p, ticket.length, "ticket").readBytes(ticket);
+        return SessionTicket.of(ticket);
     }
 
     private static int readWindow(ByteBuf p) {

@@ -68,6 +68,12 @@ public final class FrameEncoder extends MessageToMessageEncoder<Frame> {
         } else if (frame instanceof Frame.GoAway g) {
             buf.writeByte(g.reason().code());
             writeString(buf, g.message());
+        } else if (frame instanceof Frame.Grant g) {
+            writeString(buf, g.sessionId());
+            buf.writeBytes(g.ticket().bytes());
+        } else if (frame instanceof Frame.Dial d) {
+            writeString(buf, d.sessionId());
+            buf.writeBytes(d.ticket().bytes()).writeBytes(d.clientCertificateSha256());
         } else if (frame instanceof Frame.Data) {
             throw new IllegalArgumentException("DATA is not a control frame");
         }
@@ -93,6 +99,12 @@ public final class FrameEncoder extends MessageToMessageEncoder<Frame> {
             return FrameType.PING;
         } else if (frame instanceof Frame.Pong) {
             return FrameType.PONG;
+        } else if (frame instanceof Frame.Session) {
+            return FrameType.SESSION;
+        } else if (frame instanceof Frame.Grant) {
+            return FrameType.GRANT;
+        } else if (frame instanceof Frame.Dial) {
+            return FrameType.DIAL;
         }
         return FrameType.GOAWAY;
     }

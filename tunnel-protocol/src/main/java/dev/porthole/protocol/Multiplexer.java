@@ -30,6 +30,7 @@ public final class Multiplexer {
     private final ArrayDeque<Stream> blocked = new ArrayDeque<>();
     private final StreamAcceptor acceptor;
     private final ConnectionObserver observer;
+    private final ControlFrames control;
     private int nextStreamId = 1;
     private EndReason endReason;
     private String endMessage;
@@ -45,11 +46,21 @@ public final class Multiplexer {
      */
     public Multiplexer(Channel channel, Settings settings, int peerWindow, StreamAcceptor acceptor,
                        ConnectionObserver observer) {
+        this(channel, settings, peerWindow, acceptor, observer, null);
+    }
+
+    /**
+     * A control connection: as above, and {@code control} receives the session frames ({@link ControlFrames}); null
+     * when this connection carries none (a session's own connection).
+     */
+    public Multiplexer(Channel channel, Settings settings, int peerWindow, StreamAcceptor acceptor,
+                       ConnectionObserver observer, ControlFrames control) {
         this.channel = channel;
         this.settings = settings;
         this.peerWindow = peerWindow;
         this.acceptor = acceptor;
         this.observer = observer;
+        this.control = control;
     }
 
     /** Per-connection settings. {@code context} names the connection in logs (e.g. {@code forward=a/b}). */
@@ -135,12 +146,21 @@ public final class Multiplexer {
             Stream stream = streams.get(close.streamId());
             if (stream != null) {
                 stream.onRemoteClose();
+            } else if (control != null) {
+                control.onControl(close);
             }
         } else if (frame instanceof Frame.Reset reset) {
             Stream stream = streams.get(reset.streamId());
             if (stream != null) {
                 stream.onRemoteReset(reset.reason(), reset.message());
+            } else if (control != null) {
+                control.onControl(reset);
             }
+        } else if (frame instanceof Frame.Session || frame instanceof Frame.Grant || frame instanceof Frame.Dial) {
+            if (control == null) {
+                throw new ProtocolException("unexpected " + frame.getClass().getSimpleName() + " on this connection");
+            }
+            control.onControl(frame);
         } else if (frame instanceof Frame.Open open) {
             onOpen(open.streamId());
         } else if (frame instanceof Frame.Ping ping) {
@@ -251,6 +271,22 @@ public final class Multiplexer {
             endReason = reason;
             endMessage = message;
         }
+    }
+
+    /** Sends a control frame (a session's request, grant, dial or end) from any thread; dropped once closed. */
+    public void sendControl(Frame frame) {
+        if (!eventLoop().inEventLoop()) {
+            eventLoop().execute(() -> sendControl(frame));
+            return;
+        }
+        if (!closing && !closed) {
+            send(frame);
+        }
+    }
+
+    /** Whether the connection is open and not closing. */
+    public boolean isOpen() {
+        return !closing && !closed && channel.isActive();
     }
 
     // --- used by Stream ---

@@ -1,9 +1,9 @@
 package dev.porthole.protocol;
 
-/** Constants of the Porthole tunnel protocol, version 1. See docs/data-plane.md for the wire format. */
+/** Constants of the Porthole tunnel protocol, version 2. See docs/data-plane.md for the wire format. */
 public final class Protocol {
     /** The only protocol version this build speaks. */
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
     /** "PRTH": first field of every HELLO, so that strays (HTTP, TLS probes) are told apart at once. */
     public static final int MAGIC = 0x50525448;
     /** length (4) + type (1) + stream id (4). */

@@ -2,12 +2,13 @@ package dev.porthole.protocol;
 
 /** What a connecting peer wants, announced in its HELLO. */
 public enum Role {
-    /** A tunnel agent offering streams to its target. */
+    /** A tunnel agent's control connection: the relay tells it, per session, to dial a data connection. */
     AGENT(1),
-    /** A client that wants one session (one stream) to a forward's target. */
-    CLIENT_SESSION(2),
-    /** A client that asks whether it may connect and then watches the forward until it ends. */
-    CLIENT_PROBE(3);
+    /**
+     * A client's control connection: it learns whether it may use the forward, its bind scope and expiry, asks for
+     * sessions, and watches the forward until it ends. (Code 2 was version 1's connection per session.)
+     */
+    CLIENT(3);
 
     private final int code;
 

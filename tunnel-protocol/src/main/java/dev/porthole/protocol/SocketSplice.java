@@ -49,6 +49,8 @@ public final class SocketSplice extends ChannelInboundHandlerAdapter implements 
     private Stream stream;
     private Channel socket;
     private boolean remoteClosedEarly;
+    /** Which direction ended first: null while both are open. */
+    private Boolean socketEndedFirst;
     private boolean inputEnded;
     private boolean ended;
     private long bytesFromSocket;
@@ -82,6 +84,11 @@ public final class SocketSplice extends ChannelInboundHandlerAdapter implements 
 
     public long bytesToSocket() {
         return bytesToSocket;
+    }
+
+    /** Whether the socket's side finished sending first (EOF from the socket before CLOSE from the stream's peer). */
+    public boolean socketEndedFirst() {
+        return Boolean.TRUE.equals(socketEndedFirst);
     }
 
     // --- socket side ---
@@ -145,6 +152,9 @@ public final class SocketSplice extends ChannelInboundHandlerAdapter implements 
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof ChannelInputShutdownEvent) {
             inputEnded = true;
+            if (socketEndedFirst == null) {
+                socketEndedFirst = true;
+            }
             stream.close();
         }
         ctx.fireUserEventTriggered(evt);
@@ -179,6 +189,9 @@ public final class SocketSplice extends ChannelInboundHandlerAdapter implements 
 
     @Override
     public void onRemoteClose(Stream stream) {
+        if (socketEndedFirst == null) {
+            socketEndedFirst = false;
+        }
         if (socket == null) {
             remoteClosedEarly = true;
             return;

@@ -106,6 +106,55 @@ public final class TunnelPipeline {
     }
 
     /**
+     * Dials a data connection to the relay at {@code host:port} on {@code loop}: writes {@code preamble} in the clear,
+     * then runs the end-to-end TLS handshake through it ({@code tls}: {@link dev.porthole.protocol.tls.TlsContexts#sessionClient}
+     * for the client, {@code sessionServer} for the agent) and the frame codec, with {@code handshake} last. The relay
+     * passes everything after the preamble on unread. A failed connect fails the handshake's result.
+     */
+    public static ChannelFuture dialData(EventLoop loop, String host, int port, DataPreamble preamble, SslContext tls,
+                                         Duration keepAlive, SessionHandshake handshake) {
+        return new Bootstrap().group(loop).channel(NioSocketChannel.class)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        // first in the pipeline: its channelActive writes the preamble before TLS writes anything
+                        ch.pipeline().addLast("preamble", new PreambleWriter(preamble));
+                        add(ch.pipeline(), tls.newHandler(ch.alloc()), keepAlive);
+                        ch.pipeline().addLast(APPLICATION, handshake);
+                    }
+                })
+                .connect(host, port)
+                .addListener(f -> {
+                    if (!f.isSuccess()) {
+                        handshake.result().completeExceptionally(new ClientHandshake.HandshakeException(
+                                "cannot reach relay " + host + ":" + port + " for a data connection: "
+                                        + f.cause().getMessage()));
+                    }
+                });
+    }
+
+    /** Writes a data connection's preamble as it becomes active, then leaves the pipeline. */
+    private static final class PreambleWriter extends io.netty.channel.ChannelInboundHandlerAdapter {
+        private final DataPreamble preamble;
+
+        PreambleWriter(DataPreamble preamble) {
+            this.preamble = preamble;
+        }
+
+        @Override
+        public void channelActive(io.netty.channel.ChannelHandlerContext ctx) {
+            io.netty.buffer.ByteBuf buf = ctx.alloc().buffer(DataPreamble.LENGTH);
+            preamble.writeTo(buf);
+            ctx.writeAndFlush(buf, ctx.voidPromise());
+            ctx.pipeline().remove(this);
+            ctx.fireChannelActive();
+        }
+    }
+
+    /**
      * Moves a connection (TLS handshake done, nothing in flight) onto {@code loop}: deregisters it from its
      * event loop, registers it with {@code loop}, and renews its keepalive timer and flush consolidation there
      * (a timer or a scheduled flush cannot move with it). The returned future completes on {@code loop}; on failure the connection is closed. The

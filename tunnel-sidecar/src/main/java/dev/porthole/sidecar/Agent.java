@@ -1,16 +1,21 @@
 package dev.porthole.sidecar;
 
 import dev.porthole.protocol.ClientHandshake;
+import dev.porthole.protocol.DataPreamble;
 import dev.porthole.protocol.EndReason;
 import dev.porthole.protocol.Frame;
 import dev.porthole.protocol.MuxHandler;
 import dev.porthole.protocol.Multiplexer;
 import dev.porthole.protocol.Protocol;
+import dev.porthole.protocol.ProtocolException;
 import dev.porthole.protocol.Role;
+import dev.porthole.protocol.SessionHandshake;
 import dev.porthole.protocol.SocketSplice;
 import dev.porthole.protocol.Stream;
-import dev.porthole.protocol.StreamHandler;
 import dev.porthole.protocol.TunnelPipeline;
+import dev.porthole.protocol.pki.CertificateDigest;
+import dev.porthole.protocol.pki.AgentIdentity;
+import dev.porthole.protocol.tls.ForwardPeerTrust;
 import dev.porthole.protocol.tls.TlsContexts;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -19,8 +24,12 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.ssl.SslContext;
+import java.security.MessageDigest;
+import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -28,22 +37,31 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The tunnel agent. Dials the relay (it never listens), authenticates with its token, and for every
- * stream the relay opens connects to the target and splices the two. Reconnects with backoff while the
- * forward lives; at its deadline, or when the relay says the forward expired or was revoked, it closes
- * its streams and stops. One event loop thread serves the relay connection and all target sockets.
+ * The tunnel agent. Dials the relay (it never listens) and keeps a control connection, authenticated with its token.
+ * For every session the relay grants, it dials a data connection to the relay, runs the end-to-end TLS handshake with
+ * the client through it (the agent is the TLS server: it presents its agent certificate and accepts only the client
+ * certificate the relay authorised for this forward), then connects to the target and splices the two. The relay
+ * sees only ciphertext. Reconnects the control connection with backoff while the forward lives; sessions on their
+ * data connections go on meanwhile. At its deadline, or when the relay says the forward expired or was revoked, it
+ * closes everything and stops. One event loop thread serves all its connections.
  */
 public final class Agent implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Agent.class);
+    /** How long a finished session's connection waits for the client to close it first (see the client's close grace). */
+    private static final long LINGER_SECONDS = 5;
 
     private final AgentConfig config;
     private final Clock clock;
     private final EventLoopGroup group = TunnelPipeline.eventLoops(1, "porthole-agent");
     private final EventLoop loop = group.next();
     private final SslContext tls;
+    private final SslContext sessionTls;
     private final Backoff backoff;
     private final CompletableFuture<String> termination = new CompletableFuture<>();
+    /** Data connections of live sessions (event loop only). */
+    private final Set<Channel> sessions = new HashSet<>();
+    private volatile int sessionCount;
     private volatile Multiplexer mux;
     private boolean stopping;
 
@@ -51,6 +69,13 @@ public final class Agent implements AutoCloseable {
         this.config = config;
         this.clock = clock;
         this.tls = TlsContexts.client(config.ca());
+        AgentIdentity identity = AgentIdentity.fromCertificate(config.agentKey().certificate());
+        if (!identity.forward().equals(config.forward())) {
+            throw new IllegalArgumentException("agent certificate is for forward " + identity.forward() + ", not "
+                    + config.forward());
+        }
+        this.sessionTls = TlsContexts.sessionServer(config.agentKey(),
+                ForwardPeerTrust.clientsOf(config.ca(), config.forward(), identity.forwardUid(), clock));
         this.backoff = new Backoff(config.backoffMin(), config.backoffMax(), ThreadLocalRandom.current());
     }
 
@@ -60,7 +85,7 @@ public final class Agent implements AutoCloseable {
         LOG.atInfo().addKeyValue("forward", config.forward()).addKeyValue("relay", relay())
                 .addKeyValue("target", config.targetHost() + ":" + config.targetPort())
                 .addKeyValue("deadline", config.deadline()).addKeyValue("tls", TlsContexts.provider())
-                .log("agent starting");
+                .addKeyValue("maxSessions", config.maxSessions()).log("agent starting");
         loop.execute(() -> {
             if (untilDeadline <= 0) {
                 stop(EndReason.EXPIRED, "deadline " + config.deadline() + " already passed");
@@ -80,13 +105,12 @@ public final class Agent implements AutoCloseable {
 
     public boolean isConnected() {
         Multiplexer current = mux;
-        return current != null && current.channel().isActive();
+        return current != null && current.isOpen();
     }
 
-    /** Streams currently open to the target. */
+    /** Sessions currently open (each a data connection and, once the handshake passed, a target connection). */
     public int streamCount() {
-        Multiplexer current = mux;
-        return current == null ? 0 : current.streamCount();
+        return sessionCount;
     }
 
     private void connect() {
@@ -115,22 +139,85 @@ public final class Agent implements AutoCloseable {
             return;
         }
         backoff.reset();
+        Multiplexer[] self = new Multiplexer[1];
         Multiplexer connection = new Multiplexer(channel,
-                new Multiplexer.Settings(config.streamWindow(), 4096, "relay=" + relay() + " forward=" + config.forward(),
+                new Multiplexer.Settings(config.streamWindow(), 0, "relay=" + relay() + " forward=" + config.forward(),
                         EndReason.AGENT_LOST),
-                welcome.window(), this::accept, this::disconnected);
+                welcome.window(), null, (reason, message) -> disconnected(self[0], reason, message),
+                frame -> onControl(self[0], frame));
+        self[0] = connection;
         channel.pipeline().addLast(TunnelPipeline.APPLICATION, new MuxHandler(connection));
         mux = connection;
         LOG.atInfo().addKeyValue("forward", config.forward()).addKeyValue("relay", relay())
                 .log("connected to relay");
     }
 
-    private StreamHandler accept(Stream stream) {
-        SocketSplice splice = new SocketSplice((reason, message, fromTarget, toTarget) -> LOG.atDebug()
-                .addKeyValue("forward", config.forward()).addKeyValue("stream", stream.id())
-                .addKeyValue("reason", reason).addKeyValue("bytesFromTarget", fromTarget)
-                .addKeyValue("bytesToTarget", toTarget).log("stream ended"));
+    private void onControl(Multiplexer control, Frame frame) {
+        if (!(frame instanceof Frame.Dial dial)) {
+            throw new ProtocolException("the relay sends agents no " + frame.getClass().getSimpleName());
+        }
+        if (stopping) {
+            control.sendControl(new Frame.Reset(dial.streamId(), EndReason.AGENT_EXITED, "agent is stopping"));
+        } else if (sessions.size() >= config.maxSessions()) {
+            control.sendControl(new Frame.Reset(dial.streamId(), EndReason.AGENT_UNAVAILABLE, "the agent of forward "
+                    + config.forward() + " already serves its maximum of " + config.maxSessions() + " sessions"));
+        } else {
+            dialSession(control, dial);
+        }
+    }
+
+    /** Dials the session's data connection and, once the client proved who it is, the target. */
+    private void dialSession(Multiplexer control, Frame.Dial dial) {
+        SessionHandshake handshake = new SessionHandshake("the client");
+        Channel channel = TunnelPipeline.dialData(loop, config.relayHost(), config.relayPort(),
+                new DataPreamble(DataPreamble.Side.AGENT, dial.ticket()), sessionTls, config.keepAlive(), handshake)
+                .channel();
+        sessions.add(channel);
+        sessionCount = sessions.size();
+        channel.closeFuture().addListener(f -> {
+            sessions.remove(channel);
+            sessionCount = sessions.size();
+        });
+        handshake.result().whenComplete((certificate, error) -> {
+            if (error != null) {
+                LOG.atInfo().addKeyValue("forward", config.forward()).addKeyValue("session", dial.sessionId())
+                        .log(error.getMessage());
+                report(control, dial, EndReason.CANCELLED, error.getMessage());
+                channel.close();
+            } else if (!MessageDigest.isEqual(CertificateDigest.sha256(certificate), dial.clientCertificateSha256())) {
+                // a valid certificate of this forward, but not the one the relay checked and recorded for this session
+                String why = "client certificate is not the one the relay authorised for session " + dial.sessionId();
+                LOG.atWarn().addKeyValue("forward", config.forward()).addKeyValue("session", dial.sessionId()).log(why);
+                report(control, dial, EndReason.DENIED, why);
+                channel.close();
+            } else {
+                splice(control, dial, channel);
+            }
+        });
+    }
+
+    private void splice(Multiplexer control, Frame.Dial dial, Channel channel) {
+        Multiplexer session = new Multiplexer(channel,
+                new Multiplexer.Settings(Protocol.DEFAULT_WINDOW, 0, "session=" + dial.sessionId() + " forward="
+                        + config.forward(), EndReason.CLIENT_CLOSED),
+                Protocol.DEFAULT_WINDOW, null, (reason, message) -> { });
+        channel.pipeline().replace(SessionHandshake.class, TunnelPipeline.APPLICATION, new MuxHandler(session));
+        SocketSplice[] self = new SocketSplice[1];
+        SocketSplice splice = new SocketSplice((reason, message, fromTarget, toTarget) -> {
+            EndReason end = reason != null ? reason
+                    : self[0].socketEndedFirst() ? EndReason.TARGET_CLOSED : EndReason.CLIENT_CLOSED;
+            report(control, dial, end, reason != null ? message
+                    : end == EndReason.TARGET_CLOSED ? "target closed the connection" : "client closed the connection");
+            LOG.atDebug().addKeyValue("forward", config.forward()).addKeyValue("session", dial.sessionId())
+                    .addKeyValue("reason", end).addKeyValue("bytesFromTarget", fromTarget)
+                    .addKeyValue("bytesToTarget", toTarget).log("session ended");
+        });
+        self[0] = splice;
+        Stream stream = session.adoptStream(Protocol.CLIENT_STREAM_ID, splice);
         splice.attach(stream);
+        // the client closes a finished session's connection; one that lingers is closed from here
+        stream.closeFuture().whenComplete((reason, e) -> loop.schedule(() -> session.close(EndReason.CLIENT_CLOSED,
+                "session ended"), LINGER_SECONDS, TimeUnit.SECONDS));
         new Bootstrap().group(loop).channel(NioSocketChannel.class)
                 .option(ChannelOption.AUTO_READ, false)
                 .option(ChannelOption.RCVBUF_ALLOCATOR, SocketSplice.RECV_ALLOCATOR)
@@ -143,16 +230,22 @@ public final class Agent implements AutoCloseable {
                     if (!f.isSuccess()) {
                         String message = "cannot connect to target " + config.targetHost() + ":" + config.targetPort()
                                 + ": " + f.cause().getMessage();
-                        LOG.atInfo().addKeyValue("forward", config.forward()).addKeyValue("stream", stream.id())
+                        LOG.atInfo().addKeyValue("forward", config.forward()).addKeyValue("session", dial.sessionId())
                                 .log(message);
                         splice.fail(EndReason.TARGET_REFUSED, message);
                     }
                 });
-        return splice;
     }
 
-    private void disconnected(EndReason reason, String message) {
-        mux = null;
+    /** Tells the relay how a session ended, for its audit record (if the control connection is still there). */
+    private static void report(Multiplexer control, Frame.Dial dial, EndReason reason, String message) {
+        control.sendControl(new Frame.Reset(dial.streamId(), reason, message));
+    }
+
+    private void disconnected(Multiplexer connection, EndReason reason, String message) {
+        if (mux == connection) {
+            mux = null;
+        }
         switch (reason) {
             // the forward's end, or its refusal: an agent never outlives either (the operator injects a new one if
             // a rejected forward is allowed again)
@@ -177,12 +270,21 @@ public final class Agent implements AutoCloseable {
         }
         stopping = true;
         Multiplexer current = mux;
-        int streams = current == null ? 0 : current.streamCount();
+        int open = sessions.size();
         if (current != null) {
             current.close(reason == EndReason.EXPIRED ? EndReason.EXPIRED : EndReason.AGENT_EXITED, message);
         }
+        for (Channel session : Set.copyOf(sessions)) {
+            MuxHandler handler = session.pipeline().get(MuxHandler.class);
+            if (handler != null) {
+                handler.multiplexer().close(reason == EndReason.EXPIRED ? EndReason.EXPIRED : EndReason.AGENT_EXITED,
+                        message);
+            } else {
+                session.close();
+            }
+        }
         LOG.atInfo().addKeyValue("forward", config.forward()).addKeyValue("reason", reason)
-                .addKeyValue("closedStreams", streams).log("agent stopping: " + message);
+                .addKeyValue("closedSessions", open).log("agent stopping: " + message);
         loop.schedule(() -> {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS)
                     .addListener(f -> termination.complete(message));

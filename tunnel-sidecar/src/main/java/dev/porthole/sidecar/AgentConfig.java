@@ -15,7 +15,8 @@ import java.util.Objects;
  */
 public record AgentConfig(String relayHost, int relayPort, ForwardRef forward, String token, X509Certificate ca,
                           KeyMaterial agentKey, String targetHost, int targetPort, Instant deadline, Duration keepAlive,
-                          Duration backoffMin, Duration backoffMax, int streamWindow) {
+                          Duration backoffMin, Duration backoffMax, int streamWindow,
+                          int maxSessions) {
 
     public AgentConfig {
         Objects.requireNonNull(relayHost, "relayHost");
@@ -25,22 +26,37 @@ public record AgentConfig(String relayHost, int relayPort, ForwardRef forward, S
         Objects.requireNonNull(agentKey, "agentKey");
         Objects.requireNonNull(targetHost, "targetHost");
         Objects.requireNonNull(deadline, "deadline");
+        if (maxSessions < 1) {
+            throw new IllegalArgumentException("maxSessions must be at least 1, got " + maxSessions);
+        }
     }
+
+    /**
+     * Sessions one agent serves at once by default. Each holds at most about one stream window and one socket read in
+     * memory (about 1 MiB under full load); the agent's direct-memory limit is sized for this many.
+     */
+    public static final int DEFAULT_MAX_SESSIONS = 64;
 
     /** A config with default keepalive (15 s), backoff (0.5 s to 30 s) and window. */
     public static AgentConfig of(String relayHost, int relayPort, ForwardRef forward, String token, X509Certificate ca,
                                  KeyMaterial agentKey, String targetHost, int targetPort, Instant deadline) {
         return new AgentConfig(relayHost, relayPort, forward, token, ca, agentKey, targetHost, targetPort, deadline,
-                Duration.ofSeconds(15), Duration.ofMillis(500), Duration.ofSeconds(30), Protocol.DEFAULT_WINDOW);
+                Duration.ofSeconds(15), Duration.ofMillis(500), Duration.ofSeconds(30), Protocol.DEFAULT_WINDOW,
+                DEFAULT_MAX_SESSIONS);
     }
 
     public AgentConfig withBackoff(Duration min, Duration max) {
         return new AgentConfig(relayHost, relayPort, forward, token, ca, agentKey, targetHost, targetPort, deadline, keepAlive,
-                min, max, streamWindow);
+                min, max, streamWindow, maxSessions);
     }
 
     public AgentConfig withKeepAlive(Duration interval) {
         return new AgentConfig(relayHost, relayPort, forward, token, ca, agentKey, targetHost, targetPort, deadline, interval,
-                backoffMin, backoffMax, streamWindow);
+                backoffMin, backoffMax, streamWindow, maxSessions);
+    }
+
+    public AgentConfig withMaxSessions(int sessions) {
+        return new AgentConfig(relayHost, relayPort, forward, token, ca, agentKey, targetHost, targetPort, deadline,
+                keepAlive, backoffMin, backoffMax, streamWindow, sessions);
     }
 }

@@ -12,6 +12,7 @@ import java.security.cert.X509Certificate;
 import java.util.Locale;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509TrustManager;
 
 /**
  * TLS 1.3 contexts for every Porthole endpoint. Clients trust exactly one pinned CA (never the system
@@ -45,6 +46,24 @@ public final class TlsContexts {
     public static SslContext client(X509Certificate ca, KeyMaterial clientKey) {
         return build(clientBuilder(ca).keyManager(clientKey.privateKey(),
                 clientKey.chain().toArray(X509Certificate[]::new)));
+    }
+
+    /**
+     * The agent's end of a session's end-to-end handshake: presents the agent certificate and requires a client
+     * certificate that {@code clients} accepts ({@link ForwardPeerTrust#clientsOf}).
+     */
+    public static SslContext sessionServer(KeyMaterial agentKey, X509TrustManager clients) {
+        return build(serverBuilder(agentKey).clientAuth(ClientAuth.REQUIRE).trustManager(clients));
+    }
+
+    /**
+     * The client's end of a session's end-to-end handshake: presents the client certificate and accepts only the
+     * agent certificate {@code agent} accepts ({@link ForwardPeerTrust#agentOf}); there is no host name to verify,
+     * the forward in the certificate is what is verified.
+     */
+    public static SslContext sessionClient(KeyMaterial clientKey, X509TrustManager agent) {
+        return build(SslContextBuilder.forClient().trustManager(agent)
+                .keyManager(clientKey.privateKey(), clientKey.chain().toArray(X509Certificate[]::new)));
     }
 
     /** The provider in use: OPENSSL when available unless overridden. */
