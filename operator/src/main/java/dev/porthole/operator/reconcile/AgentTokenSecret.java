@@ -24,8 +24,8 @@ import java.util.Objects;
  * The per-forward agent credentials: the agent token (256 random bits, which the agent shows the relay) and the agent
  * certificate with its key (which the agent presents to clients at the end-to-end TLS handshake), issued by the
  * operator's CA for the forward's name and uid until the forward's expiry. Created once and never rewritten (the
- * agent already holds them; the expiry can only move earlier, so the certificate never outlives what it may serve
- * for), owned by the forward so the garbage collector removes it with the forward. Its informer watches only Secrets
+ * agent already holds them; a forward's expiry can only move earlier, so its certificate never ends before it does),
+ * owned by the forward so the garbage collector removes it with the forward. Its informer watches only Secrets
  * labelled as Porthole's, so the operator never caches the cluster's other Secrets.
  */
 public class AgentTokenSecret extends KubernetesDependentResource<Secret, PortForward>

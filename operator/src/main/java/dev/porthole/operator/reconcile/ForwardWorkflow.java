@@ -24,8 +24,8 @@ import java.util.Optional;
  * What a forward owns in the cluster, declared as a JOSDK workflow: the agent token Secret (token, agent certificate and
  * key), then the agent container that reads it ({@code dependsOn}). Both have the reconcile precondition "the pass's
  * verdict is Active" (policy compliant, creator authorized, target resolved, room for an agent); the agent's ready
- * postcondition is "its agent is connected to the relay". The verdict is decided before the workflow runs and handed to its conditions and dependents
- * through the pass's context.
+ * postcondition is "its agent is connected to the relay". The verdict is decided before the workflow runs and handed
+ * to its conditions and dependents through the pass's context.
  */
 final class ForwardWorkflow {
     private static final String VERDICT = "porthole.dev/verdict";
