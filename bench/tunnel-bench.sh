@@ -118,7 +118,8 @@ echo "worker.threads=${RELAY_THREADS:-2}" >> "$P/relay.properties"
 java $RELAY_OPTS -jar "$ROOT/relay/target/porthole-relay.jar" run "$P/relay.properties" > "$P/relay.log" 2>&1 & RELAY_PID=$!; PIDS+=($RELAY_PID)
 wait_port $RELAY_A
 PORTHOLE_RELAY_ADDRESS=localhost:$RELAY_A PORTHOLE_FORWARD=bench/target PORTHOLE_TOKEN_FILE=$P/agent-token \
-PORTHOLE_CA_FILE=$P/ca.pem PORTHOLE_TARGET_PORT=$SERVER PORTHOLE_DEADLINE=$(date -u -d '+2 hours' +%Y-%m-%dT%H:%M:%SZ) \
+PORTHOLE_CA_FILE=$P/ca.pem PORTHOLE_AGENT_CERT_FILE=$P/agent.pem PORTHOLE_AGENT_KEY_FILE=$P/agent-key.pem \
+PORTHOLE_TARGET_PORT=$SERVER PORTHOLE_DEADLINE=$(date -u -d '+2 hours' +%Y-%m-%dT%H:%M:%SZ) \
   java $AGENT_OPTS -jar "$ROOT/tunnel-sidecar/target/porthole-agent.jar" > "$P/agent.log" 2>&1 & AGENT_PID=$!; PIDS+=($AGENT_PID)
 for _ in $(seq 1 100); do grep -q "connected to relay" "$P/agent.log" && break; sleep 0.1; done
 connect() { exec java "$@" -jar "$ROOT/cli/target/porthole.jar" connect bench/target --local-port "$PORT" \

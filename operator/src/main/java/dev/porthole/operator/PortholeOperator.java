@@ -105,7 +105,7 @@ public final class PortholeOperator implements AutoCloseable {
         });
         RegisteredController<PortForward> forwards = operator.register(new PortForwardReconciler(client, clock,
                 settings.agentImage(), endpoints, audit, relay.andThen(observer), relay.activity(),
-                new DefaultExclusions(settings.namespace(), settings.instance())));
+                new DefaultExclusions(settings.namespace(), settings.instance()), ca));
         operator.register(new CredentialSigner(client, ca, audit, clock, meters));
         if (metrics != null) {
             metrics.trackForwards(() -> cached(forwards));

@@ -10,6 +10,7 @@ import dev.porthole.api.v1alpha1.Phase;
 import dev.porthole.api.v1alpha1.PortForward;
 import dev.porthole.api.v1alpha1.PortForwardPolicy;
 import dev.porthole.api.v1alpha1.Target;
+import dev.porthole.operator.access.ForwardRefs;
 import dev.porthole.operator.reconcile.AgentInjector;
 import dev.porthole.operator.reconcile.AgentTokenSecret;
 import dev.porthole.operator.support.Forwards;
@@ -19,6 +20,8 @@ import dev.porthole.operator.support.OperatorPerClass;
 import dev.porthole.testcluster.LocalCluster;
 import dev.porthole.testcluster.TestCluster;
 import dev.porthole.testcluster.TestNamespace;
+import dev.porthole.protocol.pki.AgentIdentity;
+import dev.porthole.protocol.pki.Pem;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EphemeralContainer;
 import io.fabric8.kubernetes.api.model.IntOrString;
@@ -26,6 +29,8 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import java.nio.charset.StandardCharsets;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
@@ -72,6 +77,11 @@ class PortForwardLifecycleIT {
                 .satisfies(o -> assertThat(o.getUid()).isEqualTo(pf.getMetadata().getUid()));
         assertThat(Base64.getUrlDecoder().decode(new String(Base64.getDecoder().decode(secret.getData().get("token")))))
                 .hasSizeGreaterThanOrEqualTo(32);
+        X509Certificate agentCertificate = Pem.readCertificate(new String(Base64.getDecoder().decode(
+                secret.getData().get(AgentTokenSecret.CERT_KEY)), StandardCharsets.UTF_8));
+        assertThat(AgentIdentity.fromCertificate(agentCertificate)).isEqualTo(new AgentIdentity(
+                ForwardRefs.of(pf), pf.getMetadata().getUid(), Instant.parse(pf.getStatus().getExpiresAt())));
+        assertThat(secret.getData()).containsKey(AgentTokenSecret.KEY_KEY);
 
         EphemeralContainer agent = agentOf(ns, "orders-db-0");
         assertThat(agent.getName()).isEqualTo(AgentInjector.containerName(pf));
@@ -87,6 +97,10 @@ class PortForwardLifecycleIT {
         assertThat(env.get("PORTHOLE_CA_PEM").getValue()).startsWith("-----BEGIN CERTIFICATE-----");
         assertThat(pf.getStatus().getRelay().getAddress()).isEqualTo(operator.get().operator().endpoints().clientAddress());
         assertThat(env.get("PORTHOLE_AGENT_TOKEN").getValueFrom().getSecretKeyRef().getName()).isEqualTo(secret.getMetadata().getName());
+        assertThat(env.get("PORTHOLE_AGENT_CERT_PEM").getValueFrom().getSecretKeyRef())
+                .satisfies(r -> assertThat(r.getName() + ":" + r.getKey()).isEqualTo(secret.getMetadata().getName() + ":tls.crt"));
+        assertThat(env.get("PORTHOLE_AGENT_KEY_PEM").getValueFrom().getSecretKeyRef())
+                .satisfies(r -> assertThat(r.getName() + ":" + r.getKey()).isEqualTo(secret.getMetadata().getName() + ":tls.key"));
 
         await().untilAsserted(() -> assertThat(eventReasons(admin, ns.name(), "debug")).containsExactly("Accepted", "AgentInjected"));
         assertThat(Forwards.events(admin, ns.name(), "debug")).allSatisfy(e -> {

@@ -3,6 +3,7 @@ package dev.porthole.relay;
 import dev.porthole.protocol.ForwardRef;
 import dev.porthole.pki.CertificateAuthority;
 import dev.porthole.pki.PemKeys;
+import dev.porthole.protocol.pki.AgentIdentity;
 import dev.porthole.protocol.pki.ClientIdentity;
 import dev.porthole.protocol.pki.KeyMaterial;
 import dev.porthole.protocol.pki.Pem;
@@ -32,8 +33,9 @@ import java.util.concurrent.CountDownLatch;
  * java -jar porthole-relay.jar demo-pki DIR --forward NS/NAME --user USER [--group G] [--ttl 1h] [--san localhost,127.0.0.1]
  * </pre>
  *
- * {@code demo-pki} writes a CA, a relay certificate, a client certificate, an agent token and a
- * {@code relay.properties} that serves the forward, for trying Porthole by hand.
+ * {@code demo-pki} writes a CA, a relay certificate, a client certificate, an agent token, an agent certificate
+ * ({@code agent.pem}, {@code agent-key.pem}) and a {@code relay.properties} that serves the forward, for trying
+ * Porthole by hand.
  */
 public final class RelayMain {
 
@@ -122,6 +124,8 @@ public final class RelayMain {
         KeyPair clientKeys = CertificateAuthority.generateKeyPair();
         X509Certificate client = ca.issueClientCertificate(clientKeys.getPublic(),
                 new ClientIdentity(user, groups, forward, uid, expiresAt));
+        // the agent's certificate names the same forward uid as the client's, and lasts as long as the forward
+        KeyMaterial agentKey = ca.issueAgentCertificate(new AgentIdentity(forward, uid, expiresAt));
         byte[] tokenBytes = new byte[24];
         new SecureRandom().nextBytes(tokenBytes);
         String token = Base64.getUrlEncoder().withoutPadding().encodeToString(tokenBytes);
@@ -132,6 +136,8 @@ public final class RelayMain {
         write(dir.resolve("client.pem"), Pem.write(client));
         write(dir.resolve("client-key.pem"), Pem.write(clientKeys.getPrivate()));
         write(dir.resolve("agent-token"), token + "\n");
+        write(dir.resolve("agent.pem"), agentKey.certificateChainPem());
+        write(dir.resolve("agent-key.pem"), agentKey.privateKeyPem());
         write(dir.resolve("relay.properties"), String.join("\n",
                 "bind.address=127.0.0.1", "agent.port=7443", "client.port=7444",
                 "tls.cert=relay.pem", "tls.key=relay-key.pem", "client.ca=ca.pem",
@@ -141,7 +147,7 @@ public final class RelayMain {
                 "forward." + forward + ".groups=" + String.join(",", groups),
                 "forward." + forward + ".scope=" + option(options, "--scope", "Loopback"),
                 "forward." + forward + ".expires-at=" + expiresAt, ""));
-        System.out.println("wrote CA, relay and client certificates, agent token and relay.properties to " + dir
+        System.out.println("wrote CA, relay, client and agent certificates, agent token and relay.properties to " + dir
                 + " (forward " + forward + " for " + user + " until " + expiresAt + ")");
     }
 

@@ -1,7 +1,7 @@
 package dev.porthole.sidecar;
 
 import dev.porthole.protocol.ForwardRef;
-import dev.porthole.protocol.pki.ClientIdentity;
+import dev.porthole.protocol.pki.KeyMaterial;
 import dev.porthole.protocol.pki.Pem;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
@@ -23,15 +23,24 @@ import java.util.Map;
  * PORTHOLE_TOKEN_FILE      --token-file      a file holding it
  * PORTHOLE_CA_PEM          --ca-pem          PEM of the CA that signs the relay's certificate, or
  * PORTHOLE_CA_FILE         --ca-file         a file holding it
+ * PORTHOLE_AGENT_CERT_PEM  --agent-cert-pem  PEM of the agent certificate chain (leaf first) for this forward, or
+ * PORTHOLE_AGENT_CERT_FILE --agent-cert-file a file holding it
+ * PORTHOLE_AGENT_KEY_PEM   --agent-key-pem   PEM (PKCS#8) of its private key, or
+ * PORTHOLE_AGENT_KEY_FILE  --agent-key-file  a file holding it
  * PORTHOLE_TARGET_HOST     --target-host     default 127.0.0.1
  * PORTHOLE_TARGET_PORT     --target-port     (required)
  * PORTHOLE_DEADLINE        --deadline        RFC 3339 instant at which the agent exits (required)
  * </pre>
+ *
+ * <p>The agent certificate is what the agent presents to clients at the end-to-end TLS handshake; the operator issues
+ * it into the forward's Secret. It is checked here to name {@code PORTHOLE_FORWARD} and to match its key, so that a
+ * mix-up fails at start with the variable named, not later as a handshake every client refuses.
  */
 public final class AgentSettings {
 
     public static final List<String> VARIABLES = List.of("PORTHOLE_RELAY_ADDRESS", "PORTHOLE_FORWARD",
-            "PORTHOLE_AGENT_TOKEN", "PORTHOLE_TOKEN_FILE", "PORTHOLE_CA_PEM", "PORTHOLE_CA_FILE", "PORTHOLE_TARGET_HOST",
+            "PORTHOLE_AGENT_TOKEN", "PORTHOLE_TOKEN_FILE", "PORTHOLE_CA_PEM", "PORTHOLE_CA_FILE", "PORTHOLE_AGENT_CERT_PEM",
+            "PORTHOLE_AGENT_CERT_FILE", "PORTHOLE_AGENT_KEY_PEM", "PORTHOLE_AGENT_KEY_FILE", "PORTHOLE_TARGET_HOST",
             "PORTHOLE_TARGET_PORT", "PORTHOLE_DEADLINE");
 
     private AgentSettings() {
@@ -87,17 +96,14 @@ public final class AgentSettings {
         if (token == null || token.isEmpty()) {
             throw new InvalidSettingsException("set PORTHOLE_AGENT_TOKEN or PORTHOLE_TOKEN_FILE");
         }
-        String caPem = values.containsKey("PORTHOLE_CA_PEM") ? values.get("PORTHOLE_CA_PEM")
-                : values.containsKey("PORTHOLE_CA_FILE") ? file(values.get("PORTHOLE_CA_FILE"), "PORTHOLE_CA_FILE") : null;
-        if (caPem == null) {
-            throw new InvalidSettingsException("set PORTHOLE_CA_PEM or PORTHOLE_CA_FILE");
-        }
         X509Certificate ca;
         try {
-            ca = Pem.readCertificate(caPem);
+            ca = Pem.readCertificate(pem(values, "PORTHOLE_CA_PEM", "PORTHOLE_CA_FILE").text());
         } catch (IllegalArgumentException e) {
             throw new InvalidSettingsException("CA certificate: " + e.getMessage());
         }
+        KeyMaterial agentKey = AgentKeys.read(pem(values, "PORTHOLE_AGENT_CERT_PEM", "PORTHOLE_AGENT_CERT_FILE"),
+                pem(values, "PORTHOLE_AGENT_KEY_PEM", "PORTHOLE_AGENT_KEY_FILE"), forward);
         int targetPort = port(require(values, "PORTHOLE_TARGET_PORT"), "PORTHOLE_TARGET_PORT");
         Instant deadline;
         try {
@@ -106,7 +112,7 @@ public final class AgentSettings {
             throw new InvalidSettingsException("PORTHOLE_DEADLINE must be an RFC 3339 instant, e.g. 2026-11-25T18:00:00Z");
         }
         return AgentConfig.of(relay[0], port(relay[1], "PORTHOLE_RELAY_ADDRESS"), forward, token, ca,
-                values.getOrDefault("PORTHOLE_TARGET_HOST", "127.0.0.1"), targetPort, deadline);
+                agentKey, values.getOrDefault("PORTHOLE_TARGET_HOST", "127.0.0.1"), targetPort, deadline);
     }
 
     /** Splits {@code host:port} or {@code [v6]:port}. */
@@ -141,6 +147,21 @@ public final class AgentSettings {
         } catch (NumberFormatException e) {
             throw new InvalidSettingsException(name + ": invalid port " + text);
         }
+    }
+
+    /** PEM text and the variable it came from, so that an error about its contents can name that variable. */
+    record PemSetting(String variable, String text) {
+    }
+
+    /** The PEM given inline in {@code pemName}, else read from the file {@code fileName} names; one of them is required. */
+    private static PemSetting pem(Map<String, String> values, String pemName, String fileName) {
+        if (values.containsKey(pemName)) {
+            return new PemSetting(pemName, values.get(pemName));
+        }
+        if (values.containsKey(fileName)) {
+            return new PemSetting(fileName, file(values.get(fileName), fileName));
+        }
+        throw new InvalidSettingsException("set " + pemName + " or " + fileName);
     }
 
     private static String file(String path, String name) {

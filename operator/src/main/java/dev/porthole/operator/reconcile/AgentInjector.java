@@ -64,10 +64,11 @@ public class AgentInjector {
         List<EnvVar> env = new ArrayList<>();
         env.add(new EnvVar("PORTHOLE_RELAY_ADDRESS", relay.agentAddress(), null));
         env.add(new EnvVar("PORTHOLE_FORWARD", pf.qualifiedName(), null));
-        env.add(new EnvVarBuilder().withName("PORTHOLE_AGENT_TOKEN").withNewValueFrom().withNewSecretKeyRef()
-                .withName(AgentTokenSecret.nameFor(pf)).withKey(AgentTokenSecret.TOKEN_KEY).endSecretKeyRef()
-                .endValueFrom().build());
+        env.add(fromSecret("PORTHOLE_AGENT_TOKEN", pf, AgentTokenSecret.TOKEN_KEY));
         env.add(new EnvVar("PORTHOLE_CA_PEM", relay.caPem(), null));
+        // the agent's key stays in the Secret: the pod spec, which more can read than the Secret, only refers to it
+        env.add(fromSecret("PORTHOLE_AGENT_CERT_PEM", pf, AgentTokenSecret.CERT_KEY));
+        env.add(fromSecret("PORTHOLE_AGENT_KEY_PEM", pf, AgentTokenSecret.KEY_KEY));
         env.add(new EnvVar("PORTHOLE_TARGET_HOST", "127.0.0.1", null));
         env.add(new EnvVar("PORTHOLE_TARGET_PORT", Integer.toString(target.port()), null));
         env.add(new EnvVar("PORTHOLE_DEADLINE", deadline.toString(), null));
@@ -88,5 +89,12 @@ public class AgentInjector {
                 .endSecurityContext()
                 .withTerminationMessagePolicy("FallbackToLogsOnError")
                 .build();
+    }
+
+    /** The variable {@code name} set from {@code key} of the forward's agent Secret. */
+    private static EnvVar fromSecret(String name, PortForward pf, String key) {
+        return new EnvVarBuilder().withName(name).withNewValueFrom().withNewSecretKeyRef()
+                .withName(AgentTokenSecret.nameFor(pf)).withKey(key).endSecretKeyRef()
+                .endValueFrom().build();
     }
 }

@@ -5,6 +5,7 @@ import dev.porthole.operator.access.ForwardRefs;
 import dev.porthole.operator.audit.AuditReason;
 import dev.porthole.operator.audit.AuditRecorder;
 import dev.porthole.operator.relay.ForwardActivity;
+import dev.porthole.pki.CertificateAuthority;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
@@ -20,11 +21,11 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * What a forward owns in the cluster, declared as a JOSDK workflow: the agent token Secret, then the agent container
- * that reads it ({@code dependsOn}). Both have the reconcile precondition "the pass's verdict is Active" (policy
- * compliant, creator authorized, target resolved, room for an agent); the agent's ready postcondition is "its agent is
- * connected to the relay". The verdict is decided before the workflow runs and handed to its conditions and dependents
- * through the pass's context.
+ * What a forward owns in the cluster, declared as a JOSDK workflow: the agent token Secret (token, agent certificate and
+ * key), then the agent container that reads it ({@code dependsOn}). Both have the reconcile precondition "the pass's
+ * verdict is Active" (policy compliant, creator authorized, target resolved, room for an agent); the agent's ready
+ * postcondition is "its agent is connected to the relay". The verdict is decided before the workflow runs and handed
+ * to its conditions and dependents through the pass's context.
  */
 final class ForwardWorkflow {
     private static final String VERDICT = "porthole.dev/verdict";
@@ -32,11 +33,12 @@ final class ForwardWorkflow {
     private final Workflow<PortForward> workflow;
     private final AgentTokenSecret token;
 
-    ForwardWorkflow(AgentInjector injector, AuditRecorder audit, ForwardActivity activity) {
+    /** {@code ca} issues each forward's agent certificate into its Secret. */
+    ForwardWorkflow(AgentInjector injector, AuditRecorder audit, ForwardActivity activity, CertificateAuthority ca) {
         Condition<Object, PortForward> allowed = (dependent, pf, context) -> verdict(context) instanceof Verdict.Active;
         Condition<Object, PortForward> agentConnected = (dependent, pf, context) ->
                 activity.of(ForwardRefs.of(pf)).agentConnected();
-        token = AgentTokenSecret.labelSelected();
+        token = AgentTokenSecret.labelSelected(ca);
         workflow = new WorkflowBuilder<PortForward>()
                 .addDependentResourceAndConfigure(token).withReconcilePrecondition(allowed)
                 .addDependentResourceAndConfigure(new AgentContainer(injector, audit)).dependsOn(token)

@@ -13,6 +13,7 @@ import dev.porthole.operator.audit.AuditRecorder;
 import dev.porthole.operator.authz.DefaultExclusions;
 import dev.porthole.operator.relay.ForwardActivity;
 import dev.porthole.operator.time.Expiry;
+import dev.porthole.pki.CertificateAuthority;
 import dev.porthole.protocol.EndReason;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -67,9 +68,10 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
     private volatile InformerEventSource<Pod, PortForward> podCache;
     private volatile InformerEventSource<PortForwardPolicy, PortForward> policyCache;
 
+    /** {@code ca} is the operator's CA, which issues each forward's agent certificate. */
     public PortForwardReconciler(KubernetesClient client, Clock clock, String agentImage, RelayEndpoints endpoints,
                                  AuditRecorder audit, RelayControl relay, ForwardActivity activity,
-                                 DefaultExclusions exclusions) {
+                                 DefaultExclusions exclusions, CertificateAuthority ca) {
         this.client = client;
         this.clock = clock;
         this.audit = audit;
@@ -91,7 +93,7 @@ public class PortForwardReconciler implements Reconciler<PortForward>, Cleaner<P
         this.judge = new ForwardJudge(client, targets, () -> policyCache == null
                 ? Set.copyOf(client.resources(PortForwardPolicy.class).list().getItems())
                 : policyCache.list().collect(Collectors.toSet()), exclusions);
-        this.workflow = new ForwardWorkflow(new AgentInjector(client, agentImage, endpoints), audit, activity);
+        this.workflow = new ForwardWorkflow(new AgentInjector(client, agentImage, endpoints), audit, activity, ca);
     }
 
     @Override
