@@ -22,13 +22,18 @@ class AgentProcessIT {
     void exitsAtDeadlineWithoutRelay() throws Exception {
         // given
         assertThat(AGENT_JAR).as("build tunnel-sidecar first").exists();
-        String caPem = CertificateAuthority.create("ca", Duration.ofDays(1)).keyMaterial().certificateChainPem();
+        CertificateAuthority ca = CertificateAuthority.create("ca", Duration.ofDays(1));
+        String caPem = ca.keyMaterial().certificateChainPem();
+        dev.porthole.protocol.pki.KeyMaterial agentKey = ca.issueAgentCertificate(new dev.porthole.protocol.pki.AgentIdentity(
+                dev.porthole.protocol.ForwardRef.parse("shop/orders-db"), "uid-1", Instant.now().plusSeconds(600)));
         ProcessBuilder builder = new ProcessBuilder("java", "-Xmx64m", "-jar", AGENT_JAR.toString())
                 .redirectErrorStream(true);
         builder.environment().put("PORTHOLE_RELAY_ADDRESS", "127.0.0.1:" + Targets.closedPort());
         builder.environment().put("PORTHOLE_FORWARD", "shop/orders-db");
         builder.environment().put("PORTHOLE_AGENT_TOKEN", "token");
         builder.environment().put("PORTHOLE_CA_PEM", caPem);
+        builder.environment().put("PORTHOLE_AGENT_CERT_PEM", agentKey.certificateChainPem());
+        builder.environment().put("PORTHOLE_AGENT_KEY_PEM", agentKey.privateKeyPem());
         builder.environment().put("PORTHOLE_TARGET_PORT", "5432");
         builder.environment().put("PORTHOLE_DEADLINE", Instant.now().plusSeconds(3).toString());
         // when

@@ -140,8 +140,19 @@ final class DataPlane implements AutoCloseable {
     }
 
     AgentConfig agentConfig(ForwardRef forward, String token, int targetPort, Instant deadline) {
-        return AgentConfig.of("localhost", relay.agentPort(), forward, token, ca.certificate(), "127.0.0.1",
-                targetPort, deadline).withBackoff(Duration.ofMillis(100), Duration.ofMillis(500));
+        return AgentConfig.of("localhost", relay.agentPort(), forward, token, ca.certificate(), agentKey(forward),
+                "127.0.0.1", targetPort, deadline).withBackoff(Duration.ofMillis(100), Duration.ofMillis(500));
+    }
+
+    /** The forward's uid in this plane: client and agent certificates carry it. */
+    static String uid(ForwardRef forward) {
+        return "dataplane-" + forward.namespace() + "-" + forward.name();
+    }
+
+    /** The agent certificate the operator would issue for {@code forward}, valid for a day. */
+    KeyMaterial agentKey(ForwardRef forward) {
+        return ca.issueAgentCertificate(new dev.porthole.protocol.pki.AgentIdentity(forward, uid(forward),
+                Instant.now().plus(Duration.ofDays(1))));
     }
 
     Agent agent(int targetPort) {
@@ -157,7 +168,7 @@ final class DataPlane implements AutoCloseable {
     KeyMaterial clientKey(ForwardRef forward, Instant notAfter) {
         KeyPair keys = CertificateAuthority.generateKeyPair();
         return new KeyMaterial(keys.getPrivate(), List.of(ca.issueClientCertificate(keys.getPublic(),
-                new ClientIdentity(USER, List.of("sre-oncall"), forward, "dataplane-" + forward.namespace() + "-" + forward.name(), notAfter))));
+                new ClientIdentity(USER, List.of("sre-oncall"), forward, uid(forward), notAfter))));
     }
 
     ForwarderConfig forwarderConfig(ForwardRef forward, KeyMaterial key, InetAddress bind) {

@@ -44,7 +44,8 @@ class RelayFuzzIT {
     }
 
     @Test
-    @DisplayName("after 10,000+ random and mutated frames and handshakes on both listeners the relay still serves a session")
+    @DisplayName("after 10,000+ random and mutated frames, handshakes and data-connection preambles on both listeners the"
+            + " relay still serves a session")
     void relaySurvivesFuzzing() throws Exception {
         // given
         try (Targets.Target echo = Targets.echo()) {
@@ -60,7 +61,9 @@ class RelayFuzzIT {
                 long seed = i;
                 runs.add(pool.submit(() -> fuzz(agentSide, plane.relay.agentPort(), seed, Role.AGENT, framesSent)));
                 runs.add(pool.submit(() -> fuzz(clientSide, plane.relay.clientPort(), seed + 1_000_000,
-                        Role.CLIENT_SESSION, framesSent)));
+                        Role.CLIENT, framesSent)));
+                runs.add(pool.submit(() -> fuzzData(plane.relay.agentPort(), seed + 2_000_000, framesSent)));
+                runs.add(pool.submit(() -> fuzzData(plane.relay.clientPort(), seed + 3_000_000, framesSent)));
             }
             for (Future<?> run : runs) {
                 run.get();
@@ -69,6 +72,9 @@ class RelayFuzzIT {
             // then
             assertThat(framesSent.get()).isGreaterThanOrEqualTo(10_000);
             await().atMost(Duration.ofSeconds(10)).until(() -> plane.relay.stats().protocolErrors() > 100);
+            await().atMost(Duration.ofSeconds(10)).until(() -> plane.relay.stats().dataConnectionsRefused()
+                    >= CONNECTIONS_PER_LISTENER);
+            assertThat(plane.relay.stats().sessionsActive()).as("no forged preamble joined a session").isZero();
             assertThat(plane.relay.isAgentConnected(DataPlane.FORWARD)).isTrue();
             Forwarder forwarder = plane.forwarder();
             try (Socket socket = new Socket()) {
@@ -94,6 +100,38 @@ class RelayFuzzIT {
             socket.getInputStream().read(new byte[4096]);
         } catch (IOException expected) {
             // the relay closes the connection at the first bad frame
+        }
+    }
+
+    /**
+     * A plain connection that looks like a data connection: the preamble's magic, then a mutated rest (version, side,
+     * a ticket no session has), and noise after it. The relay closes it; nothing joins a session.
+     */
+    private void fuzzData(int port, long seed, AtomicInteger framesSent) {
+        Random random = new Random(seed);
+        try (Socket socket = new Socket("localhost", port)) {
+            socket.setSoTimeout(2000);
+            java.nio.ByteBuffer preamble = java.nio.ByteBuffer.allocate(dev.porthole.protocol.DataPreamble.LENGTH);
+            preamble.putInt(dev.porthole.protocol.DataPreamble.MAGIC).putShort((short) Protocol.VERSION)
+                    .put((byte) (1 + random.nextInt(2)));
+            byte[] ticket = new byte[dev.porthole.protocol.SessionTicket.LENGTH];
+            random.nextBytes(ticket);
+            preamble.put(ticket);
+            byte[] bytes = preamble.array();
+            int flips = random.nextInt(3);
+            for (int f = 0; f < flips; f++) {
+                bytes[1 + random.nextInt(bytes.length - 1)] ^= (byte) (1 << random.nextInt(8)); // keep the first byte
+            }
+            OutputStream out = socket.getOutputStream();
+            out.write(bytes);
+            byte[] noise = new byte[random.nextInt(200)];
+            random.nextBytes(noise);
+            out.write(noise);
+            out.flush();
+            framesSent.incrementAndGet();
+            socket.getInputStream().read(new byte[4096]);
+        } catch (IOException expected) {
+            // the relay closes the connection: no session has this ticket
         }
     }
 

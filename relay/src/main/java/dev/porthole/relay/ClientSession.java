@@ -44,6 +44,7 @@ final class ClientSession {
     private Channel agentData;
     private int closedSides;
     private boolean cut;
+    private boolean reported;
     private Runnable onEnd = () -> { };
 
     ClientSession(String id, ClientIdentity identity, InetSocketAddress clientAddress, boolean external,
@@ -196,7 +197,15 @@ final class ClientSession {
     /** The agent's report of how its end finished (a RESET of the session's id on its control connection). */
     void agentReported(EndReason reason, String message) {
         outcome.offer(SessionOutcome.fromAgent(reason), message);
-        if (reason == EndReason.TARGET_REFUSED || reason == EndReason.AGENT_UNAVAILABLE) {
+        boolean over;
+        synchronized (this) {
+            reported = true;
+            over = closedSides == 2;
+        }
+        if (over) {
+            finish();
+        } else if (reason == EndReason.TARGET_REFUSED || reason == EndReason.AGENT_UNAVAILABLE
+                || reason == EndReason.DENIED) {
             cutData();
         }
     }
@@ -236,16 +245,28 @@ final class ClientSession {
         }
     }
 
+    /**
+     * A data connection closed. Once both have, the session ends; but the agent's report of how (sent on its control
+     * connection, which races the data connections' closes) is awaited for up to {@link #REPORT_GRACE_MILLIS}, so that
+     * the audit names the side that ended it rather than a guess.
+     */
     private void sideClosed() {
         boolean both;
+        boolean awaitReport;
         synchronized (this) {
             closedSides++;
             both = closedSides == 2 || (cut && (clientData == null || agentData == null));
+            awaitReport = both && !reported && !outcome.decided() && agent != null && agent.isOpen();
         }
-        if (both) {
+        if (awaitReport) {
+            control.eventLoop().schedule(this::finish, REPORT_GRACE_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } else if (both) {
             finish();
         }
     }
+
+    /** How long a session whose data connections closed waits for the agent's report of why. */
+    static final long REPORT_GRACE_MILLIS = 1000;
 
     private void finish() {
         if (finished.compareAndSet(false, true)) {

@@ -73,4 +73,19 @@ final class ListenerSniffer extends ByteToMessageDecoder {
         }
         ctx.pipeline().remove(this);
     }
+
+    /** Before the sniffer decided, a failure is the PROXY protocol header's (a protocol error) or the connection's. */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof io.netty.handler.codec.haproxy.HAProxyProtocolException
+                || cause.getCause() instanceof io.netty.handler.codec.haproxy.HAProxyProtocolException) {
+            relay.protocolErrors.incrementAndGet();
+            LOG.atWarn().addKeyValue("listener", listener).addKeyValue("peer", ctx.channel().remoteAddress())
+                    .addKeyValue("error", cause.getMessage()).log("bad PROXY protocol header; closing connection");
+        } else {
+            LOG.atDebug().addKeyValue("listener", listener).addKeyValue("peer", ctx.channel().remoteAddress())
+                    .addKeyValue("error", String.valueOf(cause)).log("connection failed before its first byte was read");
+        }
+        ctx.close();
+    }
 }

@@ -43,6 +43,11 @@ final class SessionOutcome {
         return reason;
     }
 
+    /** Whether a reason is known already (an event or a decision). */
+    synchronized boolean decided() {
+        return reason != null;
+    }
+
     synchronized String message() {
         return message;
     }

@@ -28,8 +28,9 @@ import java.security.MessageDigest;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.HashSet;
-import java.util.Set;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -59,8 +60,8 @@ public final class Agent implements AutoCloseable {
     private final SslContext sessionTls;
     private final Backoff backoff;
     private final CompletableFuture<String> termination = new CompletableFuture<>();
-    /** Data connections of live sessions (event loop only). */
-    private final Set<Channel> sessions = new HashSet<>();
+    /** Data connections of live sessions, with the relay's dial that opened each (event loop only). */
+    private final Map<Channel, Frame.Dial> sessions = new HashMap<>();
     private volatile int sessionCount;
     private volatile Multiplexer mux;
     private boolean stopping;
@@ -172,7 +173,7 @@ public final class Agent implements AutoCloseable {
         Channel channel = TunnelPipeline.dialData(loop, config.relayHost(), config.relayPort(),
                 new DataPreamble(DataPreamble.Side.AGENT, dial.ticket()), sessionTls, config.keepAlive(), handshake)
                 .channel();
-        sessions.add(channel);
+        sessions.put(channel, dial);
         sessionCount = sessions.size();
         channel.closeFuture().addListener(f -> {
             sessions.remove(channel);
@@ -271,17 +272,21 @@ public final class Agent implements AutoCloseable {
         stopping = true;
         Multiplexer current = mux;
         int open = sessions.size();
-        if (current != null) {
-            current.close(reason == EndReason.EXPIRED ? EndReason.EXPIRED : EndReason.AGENT_EXITED, message);
-        }
-        for (Channel session : Set.copyOf(sessions)) {
-            MuxHandler handler = session.pipeline().get(MuxHandler.class);
-            if (handler != null) {
-                handler.multiplexer().close(reason == EndReason.EXPIRED ? EndReason.EXPIRED : EndReason.AGENT_EXITED,
-                        message);
-            } else {
-                session.close();
+        EndReason end = reason == EndReason.EXPIRED ? EndReason.EXPIRED : EndReason.AGENT_EXITED;
+        // each session's end is reported before the control connection goes, so the relay records why
+        for (Map.Entry<Channel, Frame.Dial> session : List.copyOf(sessions.entrySet())) {
+            if (current != null) {
+                report(current, session.getValue(), end, message);
             }
+            MuxHandler handler = session.getKey().pipeline().get(MuxHandler.class);
+            if (handler != null) {
+                handler.multiplexer().close(end, message);
+            } else {
+                session.getKey().close();
+            }
+        }
+        if (current != null) {
+            current.close(end, message);
         }
         LOG.atInfo().addKeyValue("forward", config.forward()).addKeyValue("reason", reason)
                 .addKeyValue("closedSessions", open).log("agent stopping: " + message);

@@ -31,11 +31,8 @@ public record AgentConfig(String relayHost, int relayPort, ForwardRef forward, S
         }
     }
 
-    /**
-     * Sessions one agent serves at once by default. Each holds at most about one stream window and one socket read in
-     * memory (about 1 MiB under full load); the agent's direct-memory limit is sized for this many.
-     */
-    public static final int DEFAULT_MAX_SESSIONS = 64;
+    /** Sessions one agent serves at once by default; more are refused, and the client is told why. */
+    public static final int DEFAULT_MAX_SESSIONS = 128;
 
     /** A config with default keepalive (15 s), backoff (0.5 s to 30 s) and window. */
     public static AgentConfig of(String relayHost, int relayPort, ForwardRef forward, String token, X509Certificate ca,
