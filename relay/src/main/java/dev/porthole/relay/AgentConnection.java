@@ -59,20 +59,14 @@ final class AgentConnection {
         mux.sendControl(new Frame.Dial(id, session.id(), session.ticket(), clientCertificateSha256));
     }
 
-    /** The agent reported how a session ended (RESET) or that its target closed it (CLOSE). */
+    /** The agent reported how a session ended ({@link Frame.Ended}); it sends nothing else. */
     void onControl(Frame frame) {
-        if (frame instanceof Frame.Reset reset) {
-            ClientSession session = dialled.remove(reset.streamId());
-            if (session != null) {
-                session.agentReported(reset.reason(), reset.message());
-            }
-        } else if (frame instanceof Frame.Close close) {
-            ClientSession session = dialled.remove(close.streamId());
-            if (session != null) {
-                session.agentReported(EndReason.TARGET_CLOSED, "target closed the connection");
-            }
-        } else {
+        if (!(frame instanceof Frame.Ended ended)) {
             throw new dev.porthole.protocol.ProtocolException("agents send no " + frame.getClass().getSimpleName());
+        }
+        ClientSession session = dialled.remove(ended.streamId());
+        if (session != null) {
+            session.agentReported(ended.reason(), ended.message(), ended.bytesToTarget(), ended.bytesFromTarget());
         }
     }
 

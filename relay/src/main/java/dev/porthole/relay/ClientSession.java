@@ -45,6 +45,9 @@ final class ClientSession {
     private int closedSides;
     private boolean cut;
     private boolean reported;
+    /** Payload bytes as the agent counted them; -1 until it reported. */
+    private volatile long payloadToTarget = -1;
+    private volatile long payloadFromTarget = -1;
     private Runnable onEnd = () -> { };
 
     ClientSession(String id, ClientIdentity identity, InetSocketAddress clientAddress, boolean external,
@@ -87,11 +90,27 @@ final class ClientSession {
         return outcome;
     }
 
+    /**
+     * Payload bytes from the client to the target: the agent's count when it reported one (the relay carries only the
+     * end-to-end ciphertext), else what the relay carried (TLS records, slightly more).
+     */
     long bytesFromClient() {
+        long reported = payloadToTarget;
+        return reported >= 0 ? reported : bytesFromClient.get();
+    }
+
+    /** Payload bytes from the target to the client; as {@link #bytesFromClient()}. */
+    long bytesToClient() {
+        long reported = payloadFromTarget;
+        return reported >= 0 ? reported : bytesToClient.get();
+    }
+
+    /** What the relay carried from the client, end-to-end TLS included. */
+    long wireBytesFromClient() {
         return bytesFromClient.get();
     }
 
-    long bytesToClient() {
+    long wireBytesToClient() {
         return bytesToClient.get();
     }
 
@@ -194,8 +213,10 @@ final class ClientSession {
         return side == DataPreamble.Side.CLIENT ? bytesFromClient : bytesToClient;
     }
 
-    /** The agent's report of how its end finished (a RESET of the session's id on its control connection). */
-    void agentReported(EndReason reason, String message) {
+    /** The agent's report of how its end finished and what it passed ({@link Frame.Ended}). */
+    void agentReported(EndReason reason, String message, long toTarget, long fromTarget) {
+        payloadToTarget = toTarget;
+        payloadFromTarget = fromTarget;
         outcome.offer(SessionOutcome.fromAgent(reason), message);
         boolean over;
         synchronized (this) {
@@ -204,9 +225,10 @@ final class ClientSession {
         }
         if (over) {
             finish();
-        } else if (reason == EndReason.TARGET_REFUSED || reason == EndReason.AGENT_UNAVAILABLE
-                || reason == EndReason.DENIED) {
-            cutData();
+        } else if (!paired()) {
+            // the agent will not (or could not) set this session up: the client hears why on its control connection;
+            // a paired session's ends close their own connection, having told each other why
+            terminate(SessionOutcome.fromAgent(reason), message);
         }
     }
 

@@ -172,7 +172,9 @@ final class SessionRequests {
         Duration duration = Duration.between(session.openedAt(), relay.clock.instant());
         LOG.atInfo().addKeyValue("forward", forward).addKeyValue("session", session.id())
                 .addKeyValue("reason", reason).addKeyValue("bytesFromClient", session.bytesFromClient())
-                .addKeyValue("bytesToClient", session.bytesToClient()).addKeyValue("durationMs", duration.toMillis())
+                .addKeyValue("bytesToClient", session.bytesToClient())
+                .addKeyValue("wireBytesFromClient", session.wireBytesFromClient())
+                .addKeyValue("wireBytesToClient", session.wireBytesToClient()).addKeyValue("durationMs", duration.toMillis())
                 .log("session closed");
         relay.notify(() -> relay.sessionListener.closed(new SessionListener.Closed(session.id(), identity, remote,
                 forward, session.bytesFromClient(), session.bytesToClient(), duration, reason, message)));

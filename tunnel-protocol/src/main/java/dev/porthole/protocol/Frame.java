@@ -159,4 +159,17 @@ public sealed interface Frame {
             return "Dial[stream=" + streamId + ", session=" + sessionId + "]";
         }
     }
+
+    /**
+     * Agent to relay, on its control connection: how the session the relay dialled as {@code streamId} ended, and how
+     * many bytes of payload the agent passed to and from the target (the relay sees only ciphertext, so this is where
+     * the audit's byte counts come from). Also the agent's refusal of a dial it cannot serve.
+     */
+    record Ended(int streamId, EndReason reason, String message, long bytesToTarget, long bytesFromTarget) implements Frame {
+        public Ended {
+            if (bytesToTarget < 0 || bytesFromTarget < 0) {
+                throw new IllegalArgumentException("byte counts are not negative");
+            }
+        }
+    }
 }

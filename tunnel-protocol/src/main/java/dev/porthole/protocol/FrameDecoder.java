@@ -114,6 +114,15 @@ public final class FrameDecoder extends ByteToMessageDecoder {
                 byte[] digest = new byte[32];
                 FrameEncoder.readableCheck(p, digest.length, "clientCertificateSha256").readBytes(digest);
                 return new Frame.Dial(streamId, sessionId, ticket, digest);
+            case ENDED:
+                EndReason ended = EndReason.fromCode(FrameEncoder.readableCheck(p, 1, "reason").readUnsignedByte());
+                String endMessage = FrameEncoder.readString(p, "message");
+                long toTarget = FrameEncoder.readableCheck(p, 16, "byte counts").readLong();
+                long fromTarget = p.readLong();
+                if (toTarget < 0 || fromTarget < 0) {
+                    throw new ProtocolException("ENDED with a negative byte count");
+                }
+                return new Frame.Ended(streamId, ended, endMessage, toTarget, fromTarget);
             case GOAWAY:
                 EndReason why = EndReason.fromCode(FrameEncoder.readableCheck(p, 1, "reason").readUnsignedByte());
                 return new Frame.GoAway(why, FrameEncoder.readString(p, "message"));

@@ -74,6 +74,10 @@ public final class FrameEncoder extends MessageToMessageEncoder<Frame> {
         } else if (frame instanceof Frame.Dial d) {
             writeString(buf, d.sessionId());
             buf.writeBytes(d.ticket().bytes()).writeBytes(d.clientCertificateSha256());
+        } else if (frame instanceof Frame.Ended e) {
+            buf.writeByte(e.reason().code());
+            writeString(buf, e.message());
+            buf.writeLong(e.bytesToTarget()).writeLong(e.bytesFromTarget());
         } else if (frame instanceof Frame.Data) {
             throw new IllegalArgumentException("DATA is not a control frame");
         }
@@ -105,6 +109,8 @@ public final class FrameEncoder extends MessageToMessageEncoder<Frame> {
             return FrameType.GRANT;
         } else if (frame instanceof Frame.Dial) {
             return FrameType.DIAL;
+        } else if (frame instanceof Frame.Ended) {
+            return FrameType.ENDED;
         }
         return FrameType.GOAWAY;
     }

@@ -3,7 +3,7 @@ package dev.porthole.protocol;
 /** Wire codes of the frame types. */
 enum FrameType {
     HELLO(0x01), WELCOME(0x02), OPEN(0x03), DATA(0x04), WINDOW_UPDATE(0x05), CLOSE(0x06), RESET(0x07),
-    PING(0x08), PONG(0x09), GOAWAY(0x0A), DIAL(0x0B), SESSION(0x0C), GRANT(0x0D);
+    PING(0x08), PONG(0x09), GOAWAY(0x0A), DIAL(0x0B), SESSION(0x0C), GRANT(0x0D), ENDED(0x0E);
 
     private static final FrameType[] BY_CODE = new FrameType[16];
 

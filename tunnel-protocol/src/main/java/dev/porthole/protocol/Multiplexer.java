@@ -156,7 +156,8 @@ public final class Multiplexer {
             } else if (control != null) {
                 control.onControl(reset);
             }
-        } else if (frame instanceof Frame.Session || frame instanceof Frame.Grant || frame instanceof Frame.Dial) {
+        } else if (frame instanceof Frame.Session || frame instanceof Frame.Grant || frame instanceof Frame.Dial
+                || frame instanceof Frame.Ended) {
             if (control == null) {
                 throw new ProtocolException("unexpected " + frame.getClass().getSimpleName() + " on this connection");
             }

@@ -86,9 +86,12 @@ public final class SocketSplice extends ChannelInboundHandlerAdapter implements 
         return bytesToSocket;
     }
 
-    /** Whether the socket's side finished sending first (EOF from the socket before CLOSE from the stream's peer). */
-    public boolean socketEndedFirst() {
-        return Boolean.TRUE.equals(socketEndedFirst);
+    /**
+     * Which side finished sending first, if either did gracefully: true for the socket (EOF from it before CLOSE from
+     * the stream's peer), false for the stream's peer, null if neither (a reset, a refused connection).
+     */
+    public Boolean socketEndedFirst() {
+        return socketEndedFirst;
     }
 
     // --- socket side ---

@@ -62,6 +62,8 @@ public final class Agent implements AutoCloseable {
     private final CompletableFuture<String> termination = new CompletableFuture<>();
     /** Data connections of live sessions, with the relay's dial that opened each (event loop only). */
     private final Map<Channel, Frame.Dial> sessions = new HashMap<>();
+    /** The target splice of each session past its handshake (event loop only). */
+    private final Map<Channel, SocketSplice> splices = new HashMap<>();
     private volatile int sessionCount;
     private volatile Multiplexer mux;
     private boolean stopping;
@@ -158,10 +160,10 @@ public final class Agent implements AutoCloseable {
             throw new ProtocolException("the relay sends agents no " + frame.getClass().getSimpleName());
         }
         if (stopping) {
-            control.sendControl(new Frame.Reset(dial.streamId(), EndReason.AGENT_EXITED, "agent is stopping"));
+            report(control, dial, EndReason.AGENT_EXITED, "agent is stopping", 0, 0);
         } else if (sessions.size() >= config.maxSessions()) {
-            control.sendControl(new Frame.Reset(dial.streamId(), EndReason.AGENT_UNAVAILABLE, "the agent of forward "
-                    + config.forward() + " already serves its maximum of " + config.maxSessions() + " sessions"));
+            report(control, dial, EndReason.AGENT_UNAVAILABLE, "the agent of forward " + config.forward()
+                    + " already serves its maximum of " + config.maxSessions() + " sessions", 0, 0);
         } else {
             dialSession(control, dial);
         }
@@ -177,19 +179,20 @@ public final class Agent implements AutoCloseable {
         sessionCount = sessions.size();
         channel.closeFuture().addListener(f -> {
             sessions.remove(channel);
+            splices.remove(channel);
             sessionCount = sessions.size();
         });
         handshake.result().whenComplete((certificate, error) -> {
             if (error != null) {
                 LOG.atInfo().addKeyValue("forward", config.forward()).addKeyValue("session", dial.sessionId())
                         .log(error.getMessage());
-                report(control, dial, EndReason.CANCELLED, error.getMessage());
+                report(control, dial, EndReason.CANCELLED, error.getMessage(), 0, 0);
                 channel.close();
             } else if (!MessageDigest.isEqual(CertificateDigest.sha256(certificate), dial.clientCertificateSha256())) {
                 // a valid certificate of this forward, but not the one the relay checked and recorded for this session
                 String why = "client certificate is not the one the relay authorised for session " + dial.sessionId();
                 LOG.atWarn().addKeyValue("forward", config.forward()).addKeyValue("session", dial.sessionId()).log(why);
-                report(control, dial, EndReason.DENIED, why);
+                report(control, dial, EndReason.DENIED, why, 0, 0);
                 channel.close();
             } else {
                 splice(control, dial, channel);
@@ -205,15 +208,19 @@ public final class Agent implements AutoCloseable {
         channel.pipeline().replace(SessionHandshake.class, TunnelPipeline.APPLICATION, new MuxHandler(session));
         SocketSplice[] self = new SocketSplice[1];
         SocketSplice splice = new SocketSplice((reason, message, fromTarget, toTarget) -> {
-            EndReason end = reason != null ? reason
-                    : self[0].socketEndedFirst() ? EndReason.TARGET_CLOSED : EndReason.CLIENT_CLOSED;
-            report(control, dial, end, reason != null ? message
-                    : end == EndReason.TARGET_CLOSED ? "target closed the connection" : "client closed the connection");
+            // the first side to finish names the end, as the relay decided it when it saw the streams
+            Boolean targetFirst = self[0].socketEndedFirst();
+            EndReason end = targetFirst == null ? (reason == null ? EndReason.CLIENT_CLOSED : reason)
+                    : targetFirst ? EndReason.TARGET_CLOSED : EndReason.CLIENT_CLOSED;
+            report(control, dial, end, targetFirst == null && reason != null ? message
+                    : end == EndReason.TARGET_CLOSED ? "target closed the connection" : "client closed the connection",
+                    toTarget, fromTarget);
             LOG.atDebug().addKeyValue("forward", config.forward()).addKeyValue("session", dial.sessionId())
                     .addKeyValue("reason", end).addKeyValue("bytesFromTarget", fromTarget)
                     .addKeyValue("bytesToTarget", toTarget).log("session ended");
         });
         self[0] = splice;
+        splices.put(channel, splice);
         Stream stream = session.adoptStream(Protocol.CLIENT_STREAM_ID, splice);
         splice.attach(stream);
         // the client closes a finished session's connection; one that lingers is closed from here
@@ -238,9 +245,10 @@ public final class Agent implements AutoCloseable {
                 });
     }
 
-    /** Tells the relay how a session ended, for its audit record (if the control connection is still there). */
-    private static void report(Multiplexer control, Frame.Dial dial, EndReason reason, String message) {
-        control.sendControl(new Frame.Reset(dial.streamId(), reason, message));
+    /** Tells the relay how a session ended and what passed, for its audit record (if the control connection is still there). */
+    private static void report(Multiplexer control, Frame.Dial dial, EndReason reason, String message, long toTarget,
+                               long fromTarget) {
+        control.sendControl(new Frame.Ended(dial.streamId(), reason, message, toTarget, fromTarget));
     }
 
     private void disconnected(Multiplexer connection, EndReason reason, String message) {
@@ -276,7 +284,9 @@ public final class Agent implements AutoCloseable {
         // each session's end is reported before the control connection goes, so the relay records why
         for (Map.Entry<Channel, Frame.Dial> session : List.copyOf(sessions.entrySet())) {
             if (current != null) {
-                report(current, session.getValue(), end, message);
+                SocketSplice splice = splices.get(session.getKey());
+                report(current, session.getValue(), end, message, splice == null ? 0 : splice.bytesToSocket(),
+                        splice == null ? 0 : splice.bytesFromSocket());
             }
             MuxHandler handler = session.getKey().pipeline().get(MuxHandler.class);
             if (handler != null) {
