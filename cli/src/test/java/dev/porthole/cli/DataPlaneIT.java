@@ -115,7 +115,7 @@ class DataPlaneIT {
     }
 
     @Test
-    @DisplayName("100 concurrent streams on one agent connection each echo their own bytes")
+    @DisplayName("100 concurrent sessions through one agent each echo their own bytes")
     void hundredConcurrentStreams() throws Exception {
         // given
         Forwarder forwarder = connectedForwarder(target(Targets.echo()).port());

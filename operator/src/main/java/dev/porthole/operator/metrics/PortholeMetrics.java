@@ -131,6 +131,9 @@ public final class PortholeMetrics implements OperatorMetrics {
         FunctionCounter.builder("porthole.relay.reports.dropped", stats, s -> s.get().reportsDropped())
                 .description("audit reports (session closes, denials, agent events) the relay could not queue")
                 .register(registry);
+        FunctionCounter.builder("porthole.relay.data.connections.refused", stats, s -> s.get().dataConnectionsRefused())
+                .description("data connections closed for a malformed preamble or an unknown, spent or misplaced session ticket")
+                .register(registry);
     }
 
     public MeterRegistry registry() {
