@@ -193,8 +193,17 @@ final class ClientSession {
         return side == DataPreamble.Side.CLIENT ? bytesFromClient : bytesToClient;
     }
 
-    /** The agent's report of how its end finished (a RESET of the session's id on its control connection). */
+    /**
+     * The agent's report of how its end finished (a RESET of the session's id on its control connection). Before both
+     * data connections are here (the agent refused to dial, or its data connection failed) there is no end-to-end
+     * connection the client could hear it on, so the session ends as a relay decision does: the client hears the
+     * agent's reason on its control connection, and a side already waiting is closed.
+     */
     void agentReported(EndReason reason, String message) {
+        if (!paired()) {
+            terminate(SessionOutcome.fromAgent(reason), message);
+            return;
+        }
         outcome.offer(SessionOutcome.fromAgent(reason), message);
         if (reason == EndReason.TARGET_REFUSED || reason == EndReason.AGENT_UNAVAILABLE) {
             cutData();
