@@ -56,18 +56,24 @@ abstract class Admission extends ChannelInboundHandlerAdapter {
     /**
      * Gives a new connection {@code handshakeTimeout} to be admitted, whatever it turns out to be (control or data
      * connection): at the deadline it is closed and counted. Once per connection; {@link #admitted(RelayContext,
-     * io.netty.channel.Channel)} stops it.
+     * io.netty.channel.Channel)} stops it, and so does the connection closing before (a sniffer or a data admission
+     * that closes a connection has no admission handler whose channelInactive would).
      */
     static void startDeadline(RelayContext relay, String listener, io.netty.channel.Channel channel) {
         if (channel.hasAttr(DEADLINE)) {
             return;
         }
-        channel.attr(DEADLINE).set(channel.eventLoop().schedule(() -> {
+        ScheduledFuture<?> deadline = channel.eventLoop().schedule(() -> {
+            if (!channel.isOpen()) {
+                return;
+            }
             relay.handshakeTimeouts.incrementAndGet();
             LOG.atInfo().addKeyValue("listener", listener).addKeyValue("peer", channel.remoteAddress())
                     .log("no handshake in time; closing connection");
             channel.close();
-        }, relay.handshakeTimeout.toMillis(), TimeUnit.MILLISECONDS));
+        }, relay.handshakeTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        channel.attr(DEADLINE).set(deadline);
+        channel.closeFuture().addListener(f -> deadline.cancel(false));
     }
 
     /** The connection is through admission: stops its deadline and gives its place in the {@link HandshakeBudget} back. */

@@ -161,7 +161,16 @@ final class ClientSession {
             }
             joined = new Joined(null, side == DataPreamble.Side.AGENT ? clientData : agentData);
         }
-        channel.closeFuture().addListener(f -> sideClosed());
+        channel.closeFuture().addListener(f -> {
+            if (!paired()) { // one side came and went before the other: no session will come of it
+                if (side == DataPreamble.Side.CLIENT) {
+                    cancelledByClient();
+                } else {
+                    terminate(EndReason.AGENT_LOST, "the agent's data connection closed before the session was set up");
+                }
+            }
+            sideClosed();
+        });
         return joined;
     }
 
@@ -213,7 +222,12 @@ final class ClientSession {
         return side == DataPreamble.Side.CLIENT ? bytesFromClient : bytesToClient;
     }
 
-    /** The agent's report of how its end finished and what it passed ({@link Frame.Ended}). */
+    /**
+     * The agent's report of how its end finished and what it passed ({@link Frame.Ended}). Before both data
+     * connections are here (the agent refused to dial, or its data connection failed) there is no end-to-end connection
+     * the client could hear it on, so the session ends as a relay decision does: the client hears the agent's reason on
+     * its control connection, and a side already waiting is closed.
+     */
     void agentReported(EndReason reason, String message, long toTarget, long fromTarget) {
         payloadToTarget = toTarget;
         payloadFromTarget = fromTarget;

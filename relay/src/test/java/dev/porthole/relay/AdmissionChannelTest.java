@@ -1,52 +1,30 @@
 package dev.porthole.relay;
 
-import dev.porthole.protocol.ForwardRef;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.params.provider.Arguments.arguments;
 
-import dev.porthole.pki.CertificateAuthority;
 import dev.porthole.protocol.BindScope;
+import dev.porthole.protocol.DataPreamble;
 import dev.porthole.protocol.EndReason;
 import dev.porthole.protocol.Frame;
-import dev.porthole.protocol.FrameDecoder;
-import dev.porthole.protocol.FrameEncoder;
 import dev.porthole.protocol.Protocol;
 import dev.porthole.protocol.Role;
-import dev.porthole.protocol.TunnelPipeline;
+import dev.porthole.protocol.SessionTicket;
+import dev.porthole.protocol.pki.CertificateDigest;
 import dev.porthole.protocol.pki.ClientIdentity;
 import dev.porthole.protocol.pki.KeyMaterial;
 import dev.porthole.protocol.tls.TlsContexts;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.timeout.IdleStateHandler;
-import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.MockTicker;
-import io.netty.util.concurrent.Ticker;
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.security.KeyPair;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -55,84 +33,15 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The relay's admission (the first handler of both listeners) on Netty's {@link EmbeddedChannel}: no sockets, no
- * threads, no waiting. Each connection gets the listener's real pipeline; where the client certificate matters the
- * TLS is real too (the relay's and the CLI's own TLS contexts, their bytes passed between two embedded channels),
- * elsewhere the pipeline is the same minus TLS. Hooks and listeners run inline on the connection's event loop, and
- * the event loops' clocks stand still unless a test moves them, so every outcome is known when the write returns.
+ * The relay's admission of control connections (the first handlers of both listeners) and the session requests on an
+ * admitted client's control connection, on Netty's {@link EmbeddedChannel}: no sockets, no threads, no waiting. Where
+ * the client certificate matters a connection gets the listener's real pipeline (the sniffer, then real TLS);
+ * elsewhere it gets the pipeline the sniffer installs for a control connection, minus TLS, put in place directly (see
+ * {@link AdmissionTestSupport}). Hooks and listeners run inline on the connection's event loop, and the event loops'
+ * clocks stand still unless a test moves them, so every outcome is known when the write returns. The data connections
+ * of a granted session are {@link DataAdmissionChannelTest}'s.
  */
-class AdmissionChannelTest {
-
-    private static final CertificateAuthority CA = CertificateAuthority.create("admission-test-ca", Duration.ofDays(1));
-    private static final KeyMaterial RELAY_KEY = CA.issueServerCertificate("porthole-relay", List.of("localhost"),
-            Duration.ofDays(1));
-    /** The client listener's TLS, as {@link RelayServer#start()} builds it. */
-    private static final SslContext CLIENT_LISTENER_TLS = TlsContexts.serverRequiringClientCertificate(RELAY_KEY,
-            CA.certificate());
-    /** The agent listener's TLS: server authentication only. */
-    private static final SslContext AGENT_LISTENER_TLS = TlsContexts.server(RELAY_KEY);
-    private static final InetSocketAddress PEER = new InetSocketAddress("192.0.2.10", 50123);
-    private static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
-    private static final Duration KEEP_ALIVE = Duration.ofSeconds(15);
-
-    private static final Instant NOW = Instant.now().truncatedTo(ChronoUnit.SECONDS);
-    /** Served, Active, alice is in its audience. */
-    private static final String DB = "shop/db";
-    private static final String DB_UID = "uid-db";
-    private static final String DB_TOKEN = "db-t0ken";
-    private static final Instant DB_EXPIRY = NOW.plus(Duration.ofHours(2));
-    /** Served, Active: the bystander agent's forward. */
-    private static final String CACHE = "shop/cache";
-    private static final String CACHE_UID = "uid-cache";
-    private static final String CACHE_TOKEN = "cache-t0ken";
-    /** Served, expired a minute ago. */
-    private static final String OLD = "shop/old";
-    private static final String OLD_UID = "uid-old";
-    private static final String OLD_TOKEN = "old-t0ken";
-    private static final Instant OLD_EXPIRY = NOW.minus(Duration.ofMinutes(1));
-    /** Exists but is Pending (not Active): decided by the shared {@link ForwardAccess} rule. */
-    private static final String PENDING = "shop/pending";
-    private static final String PENDING_UID = "uid-pending";
-    /** Its authorizer and authenticator fail. */
-    private static final String BROKEN = "shop/broken";
-    private static final String BROKEN_UID = "uid-broken";
-
-    private static final KeyMaterial ALICE_DB = clientKey("alice", DB, DB_UID, NOW.plus(Duration.ofHours(1)));
-
-    private final StaticForwards forwards = new StaticForwards(Map.of(
-            ref(DB), new StaticForwards.Forward(DB_TOKEN, DB_UID, List.of("alice"), List.of(), BindScope.LOOPBACK, DB_EXPIRY),
-            ref(CACHE), new StaticForwards.Forward(CACHE_TOKEN, CACHE_UID, List.of("alice"), List.of(), BindScope.LOOPBACK,
-                    DB_EXPIRY),
-            ref(OLD), new StaticForwards.Forward(OLD_TOKEN, OLD_UID, List.of("alice"), List.of(), BindScope.LOOPBACK,
-                    OLD_EXPIRY)), Clock.systemUTC());
-    private final AtomicInteger authenticatorCalls = new AtomicInteger();
-    private final AtomicInteger authorizerCalls = new AtomicInteger();
-    private final List<SessionListener.Denied> denials = new CopyOnWriteArrayList<>();
-    private final List<String> agentRejections = new CopyOnWriteArrayList<>();
-    private final List<Peer> peers = new ArrayList<>();
-    private final RelayContext relay = new RelayContext(RelayServer.builder()
-            .clock(Clock.systemUTC())
-            .handshakeTimeout(HANDSHAKE_TIMEOUT)
-            .keepAlive(KEEP_ALIVE)
-            .agentAuthenticator(this::authenticate)
-            .sessionAuthorizer(this::authorize)
-            .sessionListener(new SessionListener() {
-                @Override
-                public void denied(Denied denial) {
-                    denials.add(denial);
-                }
-            })
-            .agentListener(new AgentListener() {
-                @Override
-                public void rejected(ForwardRef forward, InetSocketAddress remoteAddress, String reason) {
-                    agentRejections.add(forward + ": " + reason);
-                }
-            }), new InlineExecutor(), new InlineExecutor());
-
-    @AfterEach
-    void releaseChannels() {
-        peers.forEach(Peer::release);
-    }
+class AdmissionChannelTest extends AdmissionTestSupport {
 
     // 1. malformed first frames
 
@@ -152,7 +61,7 @@ class AdmissionChannelTest {
         assertThat(offender.closedByRelay()).isTrue();
         assertThat(offender.received()).isEmpty();
         assertThat(offender.timersLeft()).isFalse();
-        assertThat(stats()).isEqualTo(new RelayStats(1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0));
+        assertThat(stats()).isEqualTo(new RelayStats(1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0));
         assertThat(authenticatorCalls.get()).as("only the bystander's token was checked").isEqualTo(1);
         assertThat(authorizerCalls.get()).isZero();
         // and nothing else changed: the bystander is still connected and registered
@@ -167,8 +76,10 @@ class AdmissionChannelTest {
     }
 
     static Stream<Arguments> malformedFirstFrames() {
-        ByteBuf unknownRole = encode(clientHello(Role.CLIENT_SESSION, DB));
+        ByteBuf unknownRole = encode(clientHello(Role.CLIENT, DB));
         unknownRole.setByte(Protocol.HEADER_LENGTH + 6, 9); // header, magic (4), version (2), then the role
+        ByteBuf sessionRole = encode(clientHello(Role.CLIENT, DB));
+        sessionRole.setByte(Protocol.HEADER_LENGTH + 6, 2); // version 1's connection per session, gone in version 2
         List<Arguments> frames = List.of(
                 arguments("garbage (an HTTP request)", "GET / HTTP/1.1\r\nHost: relay\r\n\r\n"
                         .getBytes(StandardCharsets.US_ASCII)),
@@ -176,6 +87,7 @@ class AdmissionChannelTest {
                 arguments("a length prefix over the 64 KiB limit", header(Protocol.MAX_PAYLOAD + 1, HELLO_TYPE)),
                 arguments("a HELLO without the Porthole magic", concat(header(8, HELLO_TYPE), new byte[8])),
                 arguments("a HELLO with an unknown role", bytes(unknownRole)),
+                arguments("a HELLO with version 1's session role (code 2)", bytes(sessionRole)),
                 arguments("a PING instead of a HELLO", bytes(encode(new Frame.Ping(7)))));
         return Stream.of(Listener.values()).flatMap(listener -> frames.stream()
                 .map(frame -> arguments(listener, frame.get()[0], frame.get()[1])));
@@ -200,11 +112,43 @@ class AdmissionChannelTest {
         if (listener == Listener.CLIENT) {
             assertThat(peer.received()).containsExactly(Frame.Welcome.refuse(EndReason.DENIED,
                     "this is the client listener; agents use the agent listener"));
-            assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0));
+            assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0));
         } else {
             assertThat(peer.received()).isEmpty();
-            assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0));
+            assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0));
         }
+    }
+
+    @ParameterizedTest(name = "{0} listener, {1}")
+    @MethodSource("strays")
+    @DisplayName("a connection whose first byte is neither a TLS record (0x16) nor a data preamble ('P') is closed"
+            + " unanswered as a protocol error")
+    void strayFirstByteIsAProtocolError(Listener listener, String what, byte[] bytes) {
+        // given: the listener's real first handler
+        RawPeer stray = raw(listener);
+
+        // when
+        stray.send(bytes);
+
+        // then: closed before any TLS or admission work, without a word, counted; no timer is left behind
+        assertThat(stray.closedByRelay()).isTrue();
+        assertThat(stray.received()).isEmpty();
+        assertThat(stray.timersLeft()).as("the handshake deadline goes with the connection").isFalse();
+        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0));
+        assertThat(authenticatorCalls.get() + authorizerCalls.get()).isZero();
+        // and later the deadline does not count it a second time, as a handshake timeout
+        stray.advance(HANDSHAKE_TIMEOUT);
+        assertThat(stats().handshakeTimeouts()).isZero();
+    }
+
+    static Stream<Arguments> strays() {
+        List<Arguments> strays = List.of(
+                arguments("an HTTP request", "GET / HTTP/1.1\r\nHost: relay\r\n\r\n".getBytes(StandardCharsets.US_ASCII)),
+                arguments("an SSH banner", "SSH-2.0-OpenSSH_9.6\r\n".getBytes(StandardCharsets.US_ASCII)),
+                arguments("a HELLO without TLS", bytes(encode(agentHello(DB, DB_TOKEN)))),
+                arguments("a single zero byte", new byte[] {0}));
+        return Stream.of(Listener.values()).flatMap(listener -> strays.stream()
+                .map(stray -> arguments(listener, stray.get()[0], stray.get()[1])));
     }
 
     // 2. the wrong listener
@@ -225,20 +169,19 @@ class AdmissionChannelTest {
         assertThat(agent.timersLeft()).isFalse();
         assertThat(authenticatorCalls.get()).isZero();
         assertThat(authorizerCalls.get()).isZero();
-        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0));
+        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0));
         assertThat(denials).containsExactly(new SessionListener.Denied(null, PEER, ref(DB), EndReason.DENIED, reason));
         assertThat(relay.registry.agents()).isEmpty();
     }
 
-    @ParameterizedTest
-    @EnumSource(value = Role.class, names = {"CLIENT_SESSION", "CLIENT"})
+    @Test
     @DisplayName("a client's HELLO on the agent listener is refused readably, never registered as an agent")
-    void clientHelloOnAgentListenerIsRefused(Role role) {
+    void clientHelloOnAgentListenerIsRefused() {
         // given
         Peer client = plain(Listener.AGENT);
 
         // when
-        client.send(new Frame.Hello(Protocol.VERSION, role, DB, DB_TOKEN, Protocol.DEFAULT_WINDOW));
+        client.send(new Frame.Hello(Protocol.VERSION, Role.CLIENT, DB, DB_TOKEN, Protocol.DEFAULT_WINDOW));
 
         // then
         assertThat(client.welcome()).isEqualTo(Frame.Welcome.refuse(EndReason.DENIED,
@@ -247,8 +190,8 @@ class AdmissionChannelTest {
         assertThat(client.timersLeft()).isFalse();
         assertThat(authenticatorCalls.get()).as("not even a valid token makes a client an agent").isZero();
         assertThat(relay.registry.agents()).isEmpty();
-        // (this refusal is not counted in RelayStats nor reported to the AgentListener)
-        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0));
+        // (counted among rejected agents, but not reported to the AgentListener)
+        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0));
         assertThat(agentRejections).isEmpty();
     }
 
@@ -264,7 +207,7 @@ class AdmissionChannelTest {
 
         // then
         assertThat(peer.welcome()).isEqualTo(Frame.Welcome.refuse(EndReason.PROTOCOL_ERROR,
-                "unsupported protocol version 2; this relay speaks 1"));
+                "unsupported protocol version 3; this relay speaks 2"));
         assertThat(peer.closedByRelay()).isTrue();
         assertThat(authenticatorCalls.get() + authorizerCalls.get()).isZero();
         assertThat(relay.registry.agents()).isEmpty();
@@ -279,7 +222,7 @@ class AdmissionChannelTest {
         Peer client = tls(CLIENT_LISTENER_TLS, Listener.CLIENT, TlsContexts.client(CA.certificate()));
 
         // when
-        client.send(clientHello(Role.CLIENT_SESSION, DB));
+        client.send(clientHello(Role.CLIENT, DB));
 
         // then
         assertThat(client.closedByRelay()).isTrue();
@@ -287,7 +230,7 @@ class AdmissionChannelTest {
         assertThat(client.timersLeft()).isFalse();
         assertThat(authorizerCalls.get()).isZero();
         assertThat(denials).isEmpty();
-        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0));
+        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -300,14 +243,14 @@ class AdmissionChannelTest {
                 : tls(listenerTls, Listener.CLIENT, TlsContexts.client(CA.certificate(), ALICE_DB));
 
         // when
-        client.send(clientHello(Role.CLIENT_SESSION, DB));
+        client.send(clientHello(Role.CLIENT, DB));
 
         // then: closed unanswered (this is a broken relay, not a client to tell anything)
         assertThat(client.closedByRelay()).isTrue();
         assertThat(client.received()).isEmpty();
         assertThat(authorizerCalls.get()).isZero();
         assertThat(relay.registry.allWatchers()).isEmpty();
-        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
     }
 
     static Stream<Arguments> listenersWithoutVerifiedCertificate() {
@@ -323,7 +266,7 @@ class AdmissionChannelTest {
         Peer client = tls(CLIENT_LISTENER_TLS, Listener.CLIENT, TlsContexts.client(CA.certificate(), cacheKey));
 
         // when: it asks for shop/db
-        client.send(clientHello(Role.CLIENT_SESSION, DB));
+        client.send(clientHello(Role.CLIENT, DB));
 
         // then
         String reason = "certificate is for forward shop/cache, not shop/db";
@@ -331,7 +274,7 @@ class AdmissionChannelTest {
         assertThat(client.closedByRelay()).isTrue();
         assertThat(client.timersLeft()).isFalse();
         assertThat(authorizerCalls.get()).isZero();
-        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0));
+        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0));
         assertThat(denials).singleElement().satisfies(d -> {
             assertThat(d.identity().username()).isEqualTo("alice");
             assertThat(d.identity().forward()).isEqualTo(ref(CACHE));
@@ -349,19 +292,19 @@ class AdmissionChannelTest {
         Peer client = tls(CLIENT_LISTENER_TLS, Listener.CLIENT, TlsContexts.client(CA.certificate(), key));
 
         // when
-        client.send(clientHello(Role.CLIENT_SESSION, DB));
+        client.send(clientHello(Role.CLIENT, DB));
 
         // then
         assertThat(client.welcome()).isEqualTo(Frame.Welcome.refuse(EndReason.DENIED,
                 "certificate expired at " + expired));
         assertThat(client.closedByRelay()).isTrue();
         assertThat(authorizerCalls.get()).isZero();
-        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0));
+        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0));
     }
 
     @Test
-    @DisplayName("a probe with a valid certificate is admitted, watched, and forgotten when it leaves")
-    void probeIsAdmittedAndForgotten() {
+    @DisplayName("a control connection with a valid certificate is admitted, watched, and forgotten when it leaves")
+    void controlConnectionIsAdmittedAndForgotten() {
         // given
         Peer probe = tls(CLIENT_LISTENER_TLS, Listener.CLIENT, TlsContexts.client(CA.certificate(), ALICE_DB));
 
@@ -378,24 +321,27 @@ class AdmissionChannelTest {
         probe.hangUp();
         assertThat(relay.registry.allWatchers()).isEmpty();
         assertThat(probe.timersLeft()).isFalse();
-        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
     }
 
     @Test
-    @DisplayName("an authorised session while no agent is connected is refused as unavailable, naming the user")
+    @DisplayName("an authorised session while no agent is connected is refused as unavailable, naming the user; the"
+            + " control connection stays")
     void sessionWithoutAgentIsRefused() {
-        // given
-        Peer client = tls(CLIENT_LISTENER_TLS, Listener.CLIENT, TlsContexts.client(CA.certificate(), ALICE_DB));
+        // given: alice's control connection, admitted
+        Peer client = aliceClient();
 
         // when
-        client.send(clientHello(Role.CLIENT_SESSION, DB));
+        client.send(new Frame.Session(1));
 
-        // then
+        // then: the request is reset, not the connection
         String reason = "no agent is connected for forward shop/db";
-        assertThat(client.welcome()).isEqualTo(Frame.Welcome.refuse(EndReason.AGENT_UNAVAILABLE, reason));
-        assertThat(client.closedByRelay()).isTrue();
-        assertThat(client.timersLeft()).isFalse();
+        assertThat(client.fresh()).containsExactly(new Frame.Reset(1, EndReason.AGENT_UNAVAILABLE, reason));
+        assertThat(client.closedByRelay()).isFalse();
         assertThat(relay.registry.allSessions()).isEmpty();
+        assertThat(relay.tickets).isEmpty();
+        assertThat(openings).isEmpty();
+        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0));
         assertThat(denials).singleElement().satisfies(d -> {
             assertThat(d.reason()).isEqualTo(EndReason.AGENT_UNAVAILABLE);
             assertThat(d.message()).isEqualTo(reason);
@@ -408,21 +354,21 @@ class AdmissionChannelTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("authorizerRefusals")
-    @DisplayName("a session the authorizer refuses gets the authorizer's reason")
+    @DisplayName("a control connection the authorizer refuses gets the authorizer's reason")
     void authorizerRefusalIsPassedOn(String what, String user, String forward, String uid, String reason) {
         // given: a valid certificate for exactly the forward asked for
         KeyMaterial key = clientKey(user, forward, uid, NOW.plus(Duration.ofHours(1)));
         Peer client = tls(CLIENT_LISTENER_TLS, Listener.CLIENT, TlsContexts.client(CA.certificate(), key));
 
         // when
-        client.send(clientHello(Role.CLIENT_SESSION, forward));
+        client.send(clientHello(Role.CLIENT, forward));
 
         // then
         assertThat(client.welcome()).isEqualTo(Frame.Welcome.refuse(EndReason.DENIED, reason));
         assertThat(client.closedByRelay()).isTrue();
         assertThat(client.timersLeft()).isFalse();
         assertThat(authorizerCalls.get()).isEqualTo(1);
-        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0));
+        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0));
         assertThat(denials).singleElement().satisfies(d -> {
             assertThat(d.identity().username()).isEqualTo(user);
             assertThat(d.forward()).isEqualTo(ref(forward));
@@ -462,7 +408,7 @@ class AdmissionChannelTest {
         assertThat(agent.closedByRelay()).isTrue();
         assertThat(agent.timersLeft()).isFalse();
         assertThat(relay.registry.agents()).isEmpty();
-        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0));
+        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0));
         // a name that is no forward reaches the listener as no forward at all
         String named = forward.contains("/") ? forward : null;
         assertThat(agentRejections).containsExactly(named + ": " + reason);
@@ -495,8 +441,8 @@ class AdmissionChannelTest {
         assertThat(peer.closedByRelay()).isTrue();
         assertThat(peer.received()).isEmpty();
         assertThat(peer.timersLeft()).isFalse();
-        // (a timeout is not counted in RelayStats)
-        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0));
+        // (counted as a handshake timeout)
+        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0));
     }
 
     static Stream<Arguments> silentPeers() {
@@ -505,6 +451,34 @@ class AdmissionChannelTest {
         return Stream.of(Listener.values()).flatMap(listener -> Stream.of(
                 arguments(listener, "nothing sent", new byte[0]),
                 arguments(listener, "half a HELLO sent", half)));
+    }
+
+    @ParameterizedTest(name = "{0} listener, {1}")
+    @MethodSource("silentSniffedPeers")
+    @DisplayName("the listener's real pipeline gives a connection the same handshake timeout, from accept, whatever it"
+            + " turns out to be")
+    void handshakeTimeoutRunsFromTheSniffer(Listener listener, String what, byte[] sent, int tlsFailures) {
+        // given: the sniffer first, as the relay installs it; what is sent may make it hand over to TLS and admission
+        RawPeer peer = raw(listener).send(sent);
+
+        // when / then
+        peer.advance(HANDSHAKE_TIMEOUT.minusMillis(1));
+        assertThat(peer.closedByRelay()).isFalse();
+        peer.advance(Duration.ofMillis(1));
+        assertThat(peer.closedByRelay()).isTrue();
+        assertThat(peer.timersLeft()).isFalse();
+        // (a TLS handshake begun and cut short by the deadline also counts as a failed TLS handshake)
+        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 0, 0, 0, tlsFailures, 1, 0, 0, 0, 0, 0));
+    }
+
+    static Stream<Arguments> silentSniffedPeers() {
+        byte[] tlsRecordStart = {0x16, 0x03, 0x01};
+        byte[] halfPreamble = Arrays.copyOf(preamble(DataPreamble.Side.CLIENT, SessionTicket.random()),
+                DataPreamble.LENGTH / 2);
+        return Stream.of(Listener.values()).flatMap(listener -> Stream.of(
+                arguments(listener, "nothing sent", new byte[0], 0),
+                arguments(listener, "the start of a TLS record", tlsRecordStart, 1),
+                arguments(listener, "half a data preamble", halfPreamble, 0)));
     }
 
     @Test
@@ -555,7 +529,7 @@ class AdmissionChannelTest {
         assertThat(relay.registry.agents()).isEmpty();
         assertThat(relay.registry.allSessions()).isEmpty();
         assertThat(relay.registry.allWatchers()).isEmpty();
-        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 200, 200, 200, 0, 200, 0, 0, 0, 0));
+        assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 200, 200, 200, 0, 200, 0, 0, 0, 0, 0));
         assertThat(denials).hasSize(200);
         assertThat(agentRejections).hasSize(200);
         assertThat(authenticatorCalls.get()).isEqualTo(300);
@@ -566,324 +540,169 @@ class AdmissionChannelTest {
         assertThat(relay.registry.agents()).hasSize(1);
     }
 
-    // fixtures
+    // 7. session requests
 
-    private boolean authenticate(ForwardRef forward, String token) {
-        authenticatorCalls.incrementAndGet();
-        if (forward.equals(ref(BROKEN))) {
-            throw new IllegalStateException("token store unavailable");
-        }
-        return forwards.authenticate(forward, token);
-    }
+    @Test
+    @DisplayName("a session asked for on an admitted control connection is decided afresh, recorded, then granted: the"
+            + " client gets a ticket, the agent a DIAL with the same ticket and the client's certificate digest")
+    void sessionIsRecordedThenGranted() {
+        // given
+        Peer agent = dbAgent();
+        Peer client = aliceClient();
 
-    private Decision authorize(ClientIdentity identity, ForwardRef forward, InetSocketAddress address) {
-        authorizerCalls.incrementAndGet();
-        if (forward.equals(ref(BROKEN))) {
-            throw new IllegalStateException("policy store unavailable");
-        }
-        if (forward.equals(ref(PENDING))) {
-            ForwardAccess.Forward pending = new ForwardAccess.Forward(PENDING_UID, DB_EXPIRY, false,
-                    Optional.of("Pending"), (user, groups) -> user.equals("alice"));
-            return ForwardAccess.refusal(ref(PENDING), pending, ForwardAccess.Requester.withCertificate(identity.username(),
-                    identity.groups(), identity.forwardUid()), NOW).map(Decision::deny)
-                    .orElse(Decision.allow(BindScope.LOOPBACK, DB_EXPIRY));
-        }
-        return forwards.authorize(identity, forward, address);
-    }
+        // when
+        client.send(new Frame.Session(1));
 
-    /** The counters as {@link RelayServer#stats()} reports them. */
-    private RelayStats stats() {
-        return relay.stats();
-    }
-
-    private static KeyMaterial clientKey(String user, String forward, String uid, Instant notAfter) {
-        KeyPair keys = CertificateAuthority.generateKeyPair();
-        return new KeyMaterial(keys.getPrivate(), List.of(CA.issueClientCertificate(keys.getPublic(),
-                new ClientIdentity(user, List.of("sre"), ref(forward), uid, notAfter))));
-    }
-
-    /** The typed form of a forward the tests name as it travels on the wire. */
-    private static ForwardRef ref(String forward) {
-        return ForwardRef.parse(forward);
-    }
-
-    private static Frame.Hello agentHello(String forward, String token) {
-        return new Frame.Hello(Protocol.VERSION, Role.AGENT, forward, token, Protocol.DEFAULT_WINDOW);
-    }
-
-    private static Frame.Hello clientHello(Role role, String forward) {
-        return new Frame.Hello(Protocol.VERSION, role, forward, "", Protocol.DEFAULT_WINDOW);
-    }
-
-    private static final int HELLO_TYPE = 0x01;
-
-    /** A frame header: {@code length:u32 | type:u8 | stream:u32} on stream 0. */
-    private static byte[] header(long length, int type) {
-        ByteBuf buf = Unpooled.buffer(Protocol.HEADER_LENGTH);
-        buf.writeInt((int) length).writeByte(type).writeInt(0);
-        return bytes(buf);
-    }
-
-    private static ByteBuf encode(Frame frame) {
-        ByteBuf buf = Unpooled.buffer();
-        FrameEncoder.encodeControl(frame, buf);
-        return buf;
-    }
-
-    private static byte[] bytes(ByteBuf buf) {
-        try {
-            byte[] bytes = new byte[buf.readableBytes()];
-            buf.readBytes(bytes);
-            return bytes;
-        } finally {
-            buf.release();
-        }
-    }
-
-    private static byte[] concat(byte[] a, byte[] b) {
-        byte[] both = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, both, a.length, b.length);
-        return both;
-    }
-
-    /** The two listeners and their first handler. */
-    enum Listener {
-        CLIENT, AGENT;
-
-        Admission admission(RelayContext relay) {
-            return this == CLIENT ? new ClientAdmission(relay) : new AgentAdmission(relay);
-        }
-    }
-
-    /** A connection to {@code listener} with the listener's pipeline without TLS; the peer writes frames as bytes. */
-    private Peer plain(Listener listener) {
-        Admission admission = listener.admission(relay);
-        RelayChannel channel = new RelayChannel(new ChannelInitializer<Channel>() {
-            @Override
-            protected void initChannel(Channel ch) {
-                // TunnelPipeline.server() minus the TLS handler
-                ch.pipeline().addLast(TunnelPipeline.IDLE, new IdleStateHandler(KEEP_ALIVE.toMillis(), 0, 0,
-                                TimeUnit.MILLISECONDS))
-                        .addLast(TunnelPipeline.DECODER, new FrameDecoder())
-                        .addLast(TunnelPipeline.ENCODER, FrameEncoder.INSTANCE)
-                        .addLast(TunnelPipeline.FLUSHES, new FlushConsolidationHandler(64, true))
-                        .addLast(TunnelPipeline.APPLICATION, admission);
-            }
+        // then: the client's GRANT and the agent's DIAL name the same session and ticket
+        List<Frame> toClient = client.fresh();
+        assertThat(toClient).singleElement().isInstanceOf(Frame.Grant.class);
+        Frame.Grant grant = (Frame.Grant) toClient.get(0);
+        assertThat(grant.streamId()).isEqualTo(1);
+        assertThat(agent.fresh()).containsExactly(new Frame.Dial(1, grant.sessionId(), grant.ticket(),
+                CertificateDigest.sha256(ALICE_DB.certificate())));
+        // and the opening was recorded first, with the session's id and who asked
+        assertThat(openings).singleElement().satisfies(opened -> {
+            assertThat(opened.sessionId()).isEqualTo(grant.sessionId());
+            assertThat(opened.identity().username()).isEqualTo("alice");
+            assertThat(opened.clientAddress()).isEqualTo(PEER);
+            assertThat(opened.forward()).isEqualTo(ref(DB));
         });
-        return track(new PlainPeer(channel));
+        // and the relay waits for the ticket's two data connections
+        assertThat(relay.tickets).containsOnlyKeys(grant.ticket());
+        assertThat(relay.registry.sessions(ref(DB))).singleElement()
+                .satisfies(session -> assertThat(session.id()).isEqualTo(grant.sessionId()));
+        assertThat(authorizerCalls.get()).as("once for the connection, once for the session").isEqualTo(2);
+        assertThat(client.closedByRelay()).isFalse();
+        assertThat(stats()).isEqualTo(new RelayStats(1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+        assertThat(denials).isEmpty();
     }
 
-    /**
-     * A connection to {@code listener} with its whole pipeline, TLS from {@code listenerTls}, and a peer with the
-     * CLI's pipeline and {@code peerTls}; the TLS handshake runs when the peer first sends.
-     */
-    private Peer tls(SslContext listenerTls, Listener listener, SslContext peerTls) {
-        Admission admission = listener.admission(relay);
-        RelayChannel channel = new RelayChannel(new ChannelInitializer<Channel>() {
-            @Override
-            protected void initChannel(Channel ch) {
-                TunnelPipeline.server(ch, listenerTls, KEEP_ALIVE);
-                ch.pipeline().addLast(TunnelPipeline.APPLICATION, admission);
-            }
+    @Test
+    @DisplayName("a session the authorizer refuses after the connection was admitted is reset with its reason; the"
+            + " connection stays")
+    void sessionRefusedByTheAuthorizerIsReset() {
+        // given: admitted, then alice leaves the forward's audience
+        Peer agent = dbAgent();
+        Peer client = aliceClient();
+        String reason = "alice is not in the audience of forward shop/db";
+        policy = Decision.deny(reason);
+
+        // when
+        client.send(new Frame.Session(1));
+
+        // then
+        assertThat(client.fresh()).containsExactly(new Frame.Reset(1, EndReason.DENIED, reason));
+        assertThat(client.closedByRelay()).isFalse();
+        assertThat(agent.fresh()).as("no DIAL").isEmpty();
+        assertThat(openings).isEmpty();
+        assertThat(relay.tickets).isEmpty();
+        assertThat(denials).singleElement().satisfies(d -> {
+            assertThat(d.identity().username()).isEqualTo("alice");
+            assertThat(d.reason()).isEqualTo(EndReason.DENIED);
+            assertThat(d.message()).isEqualTo(reason);
         });
-        return track(new TlsPeer(channel, peerTls));
+        assertThat(stats()).isEqualTo(new RelayStats(1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0));
     }
 
-    private Peer track(Peer peer) {
-        peers.add(peer);
-        return peer;
+    @Test
+    @DisplayName("a session whose opening the audit trail cannot record is refused (fail closed): no DIAL, no ticket")
+    void unrecordedSessionIsRefused() {
+        // given
+        Peer agent = dbAgent();
+        Peer client = aliceClient();
+        auditFailure = new IllegalStateException("audit log unavailable");
+
+        // when
+        client.send(new Frame.Session(1));
+
+        // then
+        assertThat(client.fresh()).containsExactly(new Frame.Reset(1, EndReason.DENIED,
+                "the relay could not record this session in the audit trail, so it is refused; try again"));
+        assertThat(client.closedByRelay()).isFalse();
+        assertThat(agent.fresh()).as("the agent is never asked to dial").isEmpty();
+        assertThat(relay.tickets).isEmpty();
+        assertThat(relay.registry.allSessions()).isEmpty();
+        assertThat(closings).as("a session that never started has no close record").isEmpty();
+        assertThat(stats()).isEqualTo(new RelayStats(1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0));
     }
 
-    /** The relay's side of a connection: a remote address like a socket's, and a clock that moves only when told. */
-    private static final class RelayChannel extends EmbeddedChannel {
-        final MockTicker clock;
+    @Test
+    @DisplayName("a session over the forward's session limit is refused with the limit named; the first goes on")
+    void sessionOverTheLimitIsRefused() {
+        // given: a forward limited to one session, which has it
+        maxSessions = 1;
+        Granted first = granted();
 
-        RelayChannel(ChannelInitializer<Channel> initializer) {
-            this(initializer, Ticker.newMockTicker());
-        }
+        // when
+        first.client().send(new Frame.Session(3));
 
-        private RelayChannel(ChannelInitializer<Channel> initializer, MockTicker clock) {
-            super(EmbeddedChannel.builder().handlers(initializer).ticker(clock));
-            this.clock = clock;
-        }
-
-        @Override
-        protected SocketAddress remoteAddress0() {
-            return PEER;
-        }
+        // then
+        String reason = "forward shop/db already has its maximum of 1 sessions";
+        assertThat(first.client().fresh()).containsExactly(new Frame.Reset(3, EndReason.DENIED, reason));
+        assertThat(first.agent().fresh()).as("no second DIAL").isEmpty();
+        assertThat(relay.tickets).containsOnlyKeys(first.ticket());
+        assertThat(openings).hasSize(1);
+        assertThat(denials).singleElement().satisfies(d -> assertThat(d.message()).isEqualTo(reason));
+        assertThat(stats()).isEqualTo(new RelayStats(1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0));
     }
 
-    /** One connection as its peer sees it: what it sends, what the relay wrote back, whether the relay closed it. */
-    private abstract static class Peer {
-        final RelayChannel relaySide;
-        final List<Frame> received = new ArrayList<>();
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badRequestIds")
+    @DisplayName("a session request id that is even or not above the last is a protocol error that closes the control"
+            + " connection; its sessions still being set up are cancelled")
+    void badRequestIdIsAProtocolError(String what, List<Integer> ids, String error) {
+        // given
+        Peer agent = dbAgent();
+        Peer client = aliceClient();
 
-        Peer(RelayChannel relaySide) {
-            this.relaySide = relaySide;
-        }
+        // when
+        ids.forEach(id -> client.send(new Frame.Session(id)));
 
-        /** Sends a frame or raw bytes (a {@link ByteBuf}). */
-        abstract void write(Object message);
-
-        /** Collects what the relay has written so far into {@link #received}. */
-        abstract void collect();
-
-        Peer send(Frame frame) {
-            write(frame);
-            return this;
-        }
-
-        Peer sendBytes(byte[] bytes) {
-            return sendBuffer(Unpooled.wrappedBuffer(bytes));
-        }
-
-        Peer sendBuffer(ByteBuf buf) {
-            write(buf);
-            return this;
-        }
-
-        List<Frame> received() {
-            collect();
-            return List.copyOf(received);
-        }
-
-        /** The one frame the relay answered with, a WELCOME. */
-        Frame.Welcome welcome() {
-            assertThat(received()).singleElement().isInstanceOf(Frame.Welcome.class);
-            return (Frame.Welcome) received.get(0);
-        }
-
-        boolean closedByRelay() {
-            return !relaySide.isOpen();
-        }
-
-        /** The peer goes away: the relay's side of the connection closes. */
-        void hangUp() {
-            relaySide.close();
-            collect();
-        }
-
-        /** Moves the relay side's clock and runs what became due. */
-        Peer advance(Duration by) {
-            relaySide.clock.advance(by.toNanos(), TimeUnit.NANOSECONDS);
-            relaySide.runScheduledPendingTasks();
-            relaySide.runPendingTasks();
-            collect();
-            return this;
-        }
-
-        /** Whether anything is still scheduled on the relay side's event loop (a timer the connection left). */
-        boolean timersLeft() {
-            return relaySide.runScheduledPendingTasks() != -1;
-        }
-
-        void release() {
-            relaySide.finishAndReleaseAll();
-        }
+        // then: the relay says why and closes after its grace period
+        List<Frame> frames = client.fresh();
+        assertThat(frames).last().isEqualTo(new Frame.GoAway(EndReason.PROTOCOL_ERROR, error));
+        long granted = frames.stream().filter(Frame.Grant.class::isInstance).count();
+        assertThat(granted).isEqualTo(ids.size() - 1);
+        client.advance(Duration.ofSeconds(1));
+        assertThat(client.closedByRelay()).isTrue();
+        assertThat(agent.closedByRelay()).isFalse();
+        // and what was granted on it ends, unpaired
+        assertThat(relay.tickets).isEmpty();
+        assertThat(relay.registry.allSessions()).isEmpty();
+        assertThat(relay.registry.allWatchers()).isEmpty();
+        assertThat(closings).hasSize((int) granted);
+        assertThat(stats()).isEqualTo(new RelayStats(1, 0, granted, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0));
     }
 
-    /** Frames go in as the bytes a peer would send; what the relay writes is decoded again. */
-    private static final class PlainPeer extends Peer {
-        private final EmbeddedChannel decoder = new EmbeddedChannel(new FrameDecoder());
-
-        PlainPeer(RelayChannel relaySide) {
-            super(relaySide);
-        }
-
-        @Override
-        void write(Object message) {
-            ByteBuf bytes = message instanceof Frame frame ? encode(frame) : (ByteBuf) message;
-            if (relaySide.isOpen()) {
-                relaySide.writeInbound(bytes);
-            } else {
-                bytes.release();
-            }
-            relaySide.runPendingTasks();
-        }
-
-        @Override
-        void collect() {
-            relaySide.runPendingTasks();
-            for (Object out; (out = relaySide.readOutbound()) != null; ) {
-                decoder.writeInbound(out);
-            }
-            for (Object frame; (frame = decoder.readInbound()) != null; ) {
-                received.add((Frame) frame);
-            }
-        }
-
-        @Override
-        void release() {
-            super.release();
-            decoder.finishAndReleaseAll();
-        }
+    static Stream<Arguments> badRequestIds() {
+        return Stream.of(
+                arguments("an id below the last", List.of(3, 1), "session request 1 after 3: request ids are odd and"
+                        + " increasing"),
+                arguments("an id repeated", List.of(1, 1), "session request 1 after 1: request ids are odd and"
+                        + " increasing"),
+                arguments("an even id", List.of(2), "session request 2 after 0: request ids are odd and increasing"));
     }
 
-    /** A peer with the CLI's pipeline (TLS, codec); the two channels' bytes are passed between them until quiet. */
-    private static final class TlsPeer extends Peer {
-        private final EmbeddedChannel peerSide;
+    @Test
+    @DisplayName("a client's RESET of a granted session that has no data connection yet cancels it: ticket void,"
+            + " closed as the client's doing")
+    void clientResetCancelsAGrantedSession() {
+        // given
+        Granted session = granted();
 
-        TlsPeer(RelayChannel relaySide, SslContext peerTls) {
-            super(relaySide);
-            this.peerSide = new EmbeddedChannel(new ChannelInitializer<Channel>() {
-                @Override
-                protected void initChannel(Channel ch) {
-                    TunnelPipeline.client(ch, peerTls, "localhost", 7444, KEEP_ALIVE);
-                    ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
-                        @Override
-                        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-                            // a TLS alert from the relay; the peer side's failure is not what is under test
-                        }
-                    });
-                }
-            });
-        }
+        // when
+        session.client().send(new Frame.Reset(1, EndReason.CANCELLED, "client closed the connection"));
 
-        @Override
-        void write(Object message) {
-            if (peerSide.isOpen()) {
-                // written before the handshake ends, a frame leaves right after it, as the CLI's HELLO does
-                peerSide.writeOneOutbound(message);
-                peerSide.flushOutbound();
-            } else {
-                ReferenceCountUtil.release(message);
-            }
-            shuttle();
-        }
-
-        @Override
-        void collect() {
-            shuttle();
-            for (Object frame; (frame = peerSide.readInbound()) != null; ) {
-                received.add((Frame) frame);
-            }
-        }
-
-        private void shuttle() {
-            boolean moved;
-            do {
-                moved = transfer(peerSide, relaySide) | transfer(relaySide, peerSide);
-            } while (moved);
-        }
-
-        private static boolean transfer(EmbeddedChannel from, EmbeddedChannel to) {
-            from.runPendingTasks();
-            boolean moved = false;
-            for (Object bytes; (bytes = from.readOutbound()) != null; ) {
-                moved = true;
-                if (to.isOpen()) {
-                    to.writeInbound(bytes);
-                } else {
-                    ReferenceCountUtil.release(bytes);
-                }
-            }
-            return moved;
-        }
-
-        @Override
-        void release() {
-            super.release();
-            peerSide.finishAndReleaseAll();
-        }
+        // then
+        assertThat(relay.tickets).isEmpty();
+        assertThat(relay.registry.allSessions()).isEmpty();
+        assertThat(closings).singleElement().satisfies(closed -> {
+            assertThat(closed.sessionId()).isEqualTo(session.grant().sessionId());
+            assertThat(closed.reason()).isEqualTo(EndReason.CLIENT_CLOSED);
+            assertThat(closed.bytesFromClient() + closed.bytesToClient()).isZero();
+        });
+        assertThat(session.client().fresh()).as("the client knows; nothing is sent back").isEmpty();
+        assertThat(session.client().closedByRelay()).isFalse();
+        assertThat(stats()).isEqualTo(new RelayStats(1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
     }
 }

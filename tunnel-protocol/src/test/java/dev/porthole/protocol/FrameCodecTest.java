@@ -21,7 +21,10 @@ class FrameCodecTest {
             Frame.Welcome.refuse(EndReason.DENIED, "certificate is for forward a/b, not c/d"),
             new Frame.Open(3), new Frame.WindowUpdate(3, 4096), new Frame.Close(5),
             new Frame.Reset(7, EndReason.TARGET_REFUSED, "connection refused"),
-            new Frame.Ping(42L), new Frame.Pong(43L), new Frame.GoAway(EndReason.REVOKED, "forward revoked"));
+            new Frame.Ping(42L), new Frame.Pong(43L), new Frame.GoAway(EndReason.REVOKED, "forward revoked"),
+            new Frame.Session(9), new Frame.Grant(9, "session-9", SessionTicket.random()),
+            new Frame.Dial(11, "session-9", SessionTicket.random(), new byte[32]),
+            new Frame.Ended(11, EndReason.TARGET_CLOSED, "target closed the connection", 1L << 40, 7));
 
     @Test
     @DisplayName("every control frame survives encoding and decoding unchanged")
@@ -101,17 +104,47 @@ class FrameCodecTest {
     }
 
     @Test
+    @DisplayName("a data connection's preamble round-trips; a wrong magic, version or side is a protocol error")
+    void dataPreamble() {
+        SessionTicket ticket = SessionTicket.random();
+        ByteBuf wire = Unpooled.buffer();
+        new DataPreamble(DataPreamble.Side.AGENT, ticket).writeTo(wire);
+        assertThat(wire.readableBytes()).isEqualTo(DataPreamble.LENGTH);
+        assertThat((int) wire.getUnsignedByte(0)).isEqualTo(DataPreamble.FIRST_BYTE);
+        assertThat(DataPreamble.read(wire.slice(0, DataPreamble.LENGTH - 1))).as("not all there yet").isNull();
+        assertThat(DataPreamble.read(wire.duplicate())).isEqualTo(new DataPreamble(DataPreamble.Side.AGENT, ticket));
+        for (int[] corruption : new int[][] {{0, 0x51}, {5, Protocol.VERSION + 1}, {6, 7}}) {
+            ByteBuf bad = wire.copy();
+            bad.setByte(corruption[0], corruption[1]);
+            assertThatThrownBy(() -> DataPreamble.read(bad)).isInstanceOf(ProtocolException.class);
+            bad.release();
+        }
+        wire.release();
+    }
+
+    @Test
+    @DisplayName("an ENDED frame with a negative byte count is a protocol error")
+    void endedNegativeCount() {
+        ByteBuf wire = Unpooled.buffer();
+        FrameEncoder.encodeControl(new Frame.Ended(3, EndReason.CLIENT_CLOSED, "", 0, 0), wire);
+        wire.setLong(wire.writerIndex() - 16, -1L);
+        EmbeddedChannel channel = new EmbeddedChannel(new FrameDecoder());
+        assertThatThrownBy(() -> channel.writeInbound(wire)).isInstanceOf(ProtocolException.class)
+                .hasMessageContaining("negative byte count");
+    }
+
+    @Test
     @DisplayName("a HELLO of another protocol version decodes far enough to be refused politely")
     void futureVersionDecodes() {
         // given
         ByteBuf wire = Unpooled.buffer().writeInt(10).writeByte(0x01).writeInt(0).writeInt(Protocol.MAGIC)
-                .writeShort(2).writeInt(12345);
+                .writeShort(Protocol.VERSION + 1).writeInt(12345);
         EmbeddedChannel channel = new EmbeddedChannel(new FrameDecoder());
         // when
         channel.writeInbound(wire);
         // then
         Frame.Hello hello = channel.readInbound();
-        assertThat(hello.version()).isEqualTo(2);
+        assertThat(hello.version()).isEqualTo(Protocol.VERSION + 1);
         assertThat(channel.finish()).isFalse();
     }
 
