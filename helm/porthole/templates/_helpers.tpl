@@ -36,6 +36,33 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/component: operator
 {{- end }}
 
+{{/* Labels selecting the relay's pods: the relay Deployment's, or the operator's when it runs the relay. */}}
+{{- define "porthole.relaySelectorLabels" -}}
+{{- if eq .Values.relay.mode "Separate" }}
+app.kubernetes.io/name: {{ include "porthole.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: relay
+{{- else }}
+{{- include "porthole.selectorLabels" . }}
+{{- if include "porthole.leaderElection" . }}
+porthole.dev/relay-leader: "true"
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* Standard labels of the relay's own objects (Separate mode). */}}
+{{- define "porthole.relayLabels" -}}
+helm.sh/chart: {{ include "porthole.chart" . }}
+{{ include "porthole.relaySelectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: porthole
+{{- end }}
+
+{{- define "porthole.relayServiceAccountName" -}}
+{{- printf "%s-relay" (include "porthole.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
 {{- define "porthole.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create }}
 {{- default (include "porthole.fullname" .) .Values.serviceAccount.name }}

@@ -56,7 +56,8 @@ class ChartRenderIT {
     }
 
     @Test
-    @DisplayName("default values render one operator replica with probes, limits, restricted security and an in-cluster relay")
+    @DisplayName("default values render one operator replica with probes, limits, restricted security, and the relay as its"
+            + " own Deployment with its own ServiceAccount")
     void defaultValues() {
         // when
         Rendered r = Chart.template("porthole", "porthole-system", null);
@@ -67,6 +68,8 @@ class ChartRenderIT {
                 "Role/porthole-operator", "RoleBinding/porthole-operator", "ClusterRole/porthole-connect",
                 "ClusterRole/porthole-requester", "ClusterRole/porthole-forwards", "Service/porthole-relay",
                 "Service/porthole-metrics", "Deployment/porthole", "PodDisruptionBudget/porthole",
+                "ServiceAccount/porthole-relay", "ClusterRole/porthole-relay", "ClusterRoleBinding/porthole-relay",
+                "Deployment/porthole-relay",
                 "Secret/porthole-ca", "Secret/porthole-relay-tls",
                 "ValidatingAdmissionPolicy/porthole-creator", "ValidatingAdmissionPolicyBinding/porthole-creator");
         assertThat(r.objects()).allSatisfy(o -> assertThat(o.getMetadata().getLabels()).containsKeys(
@@ -99,9 +102,30 @@ class ChartRenderIT {
                 .containsEntry("PORTHOLE_RELAY_DRAIN_SECONDS", "20");
         // the pod outlives its relay's drain, so live sessions get the whole grace
         assertThat(pod.getTerminationGracePeriodSeconds()).isEqualTo(30L);
+        // the operator runs no relay: no data-plane port
+        assertThat(env(c)).containsEntry("PORTHOLE_RELAY_MODE", "Separate");
+        assertThat(c.getPorts()).extracting(p -> p.getName()).containsExactly("http-metrics");
+        // the relay: the same image run as "relay", its own ServiceAccount, its certificate mounted
+        Deployment relayDeployment = r.one(Deployment.class, "porthole-relay");
+        assertThat(relayDeployment.getSpec().getReplicas()).isEqualTo(1);
+        var relayPod = relayDeployment.getSpec().getTemplate().getSpec();
+        assertThat(relayPod.getServiceAccountName()).isEqualTo("porthole-relay");
+        Container relayContainer = relayPod.getContainers().get(0);
+        assertThat(relayContainer.getImage()).isEqualTo(c.getImage());
+        assertThat(relayContainer.getArgs()).containsExactly("relay");
+        assertThat(relayContainer.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+        assertThat(env(relayContainer)).containsEntry("PORTHOLE_RELAY_TLS_DIR", "/etc/porthole/relay-tls")
+                .containsEntry("PORTHOLE_RELAY_AGENT_PORT", "7443").containsEntry("PORTHOLE_RELAY_CLIENT_PORT", "7444")
+                .containsEntry("PORTHOLE_RELAY_DRAIN_SECONDS", "20");
+        assertThat(relayPod.getVolumes()).filteredOn(v -> v.getSecret() != null)
+                .singleElement().satisfies(v -> assertThat(v.getSecret().getSecretName()).isEqualTo("porthole-relay-tls"));
+        assertThat(relayPod.getTerminationGracePeriodSeconds()).isEqualTo(30L);
         Service relay = r.one(Service.class, "porthole-relay");
         assertThat(relay.getSpec().getType()).isEqualTo("ClusterIP");
-        assertThat(relay.getSpec().getSelector()).doesNotContainKey("porthole.dev/relay-leader");
+        assertThat(relay.getSpec().getSelector()).containsEntry("app.kubernetes.io/component", "relay")
+                .doesNotContainKey("porthole.dev/relay-leader");
+        assertThat(relayDeployment.getSpec().getTemplate().getMetadata().getLabels())
+                .containsAllEntriesOf(relay.getSpec().getSelector());
     }
 
     @Test
@@ -221,6 +245,7 @@ class ChartRenderIT {
         assertThat(r.one(Role.class, "porthole-operator").getRules())
                 .isEqualTo(OperatorIdentity.namespaceRole(OFFLINE).getRules());
         assertThat(r.one(ClusterRole.class, "porthole-connect").getRules()).isEqualTo(OperatorIdentity.connectRole(OFFLINE).getRules());
+        assertThat(r.one(ClusterRole.class, "porthole-relay").getRules()).isEqualTo(OperatorIdentity.relayRole(OFFLINE).getRules());
         assertThat(r.one(ClusterRole.class, "porthole-requester").getRules())
                 .isEqualTo(OperatorIdentity.requesterRole(OFFLINE).getRules());
         ClusterRole forwards = r.one(ClusterRole.class, "porthole-forwards");

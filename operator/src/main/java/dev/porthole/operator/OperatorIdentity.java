@@ -26,6 +26,8 @@ public final class OperatorIdentity {
     public static final String REQUESTER_ROLE_RESOURCE = "/META-INF/porthole/requester-clusterrole.yaml";
     public static final String NAMESPACE_ROLE_RESOURCE = "/META-INF/porthole/operator-role.yaml";
     public static final String LEADER_ELECTION_ROLE_RESOURCE = "/META-INF/porthole/operator-leader-election-role.yaml";
+    public static final String RELAY_ROLE_RESOURCE = "/META-INF/porthole/relay-clusterrole.yaml";
+    public static final String RELAY_SERVICE_ACCOUNT = "porthole-relay";
 
     private OperatorIdentity() {
     }
@@ -128,6 +130,24 @@ public final class OperatorIdentity {
                 .addNewSubject().withKind("ServiceAccount").withName(SERVICE_ACCOUNT).withNamespace(namespace).endSubject()
                 .build()).forceConflicts().serverSideApply();
         bindInNamespace(admin, namespace, namespaceRole(admin));
+    }
+
+    /** The rights of a relay running apart from the operator: read forwards and policies, write Events. */
+    public static ClusterRole relayRole(KubernetesClient client) {
+        return load(client, RELAY_ROLE_RESOURCE);
+    }
+
+    /**
+     * Applies the relay's ClusterRole and binds it to {@code namespace/porthole-relay}, the ServiceAccount a relay running
+     * apart uses (an admin client is needed).
+     */
+    public static void bindRelay(KubernetesClient admin, String namespace) {
+        ClusterRole role = relayRole(admin);
+        admin.resource(role).forceConflicts().serverSideApply();
+        admin.resource(new ClusterRoleBindingBuilder().withNewMetadata().withName("porthole-relay-" + namespace).endMetadata()
+                .withNewRoleRef("rbac.authorization.k8s.io", "ClusterRole", role.getMetadata().getName())
+                .addNewSubject().withKind("ServiceAccount").withName(RELAY_SERVICE_ACCOUNT).withNamespace(namespace)
+                .endSubject().build()).forceConflicts().serverSideApply();
     }
 
     /** As {@link #bind(KubernetesClient, String)}, plus the leader election Role. */

@@ -13,7 +13,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs the operator with the in-cluster (or kubeconfig) credentials until the process is stopped.
- * {@code --self-check} alone prints the TLS provider in use and exits ({@link SelfCheck}).
+ * {@code --self-check} alone prints the TLS provider in use and exits ({@link SelfCheck}); {@code relay} runs the relay
+ * instead, as its own Deployment does ({@link dev.porthole.operator.relay.ClusterRelayMain}).
  */
 public final class OperatorMain {
     /** The operator's logging setup, shipped in its jar; -Dlogback.configurationFile overrides it. */
@@ -28,6 +29,10 @@ public final class OperatorMain {
         }
         if (args.length == 1 && "--self-check".equals(args[0])) {
             System.exit(SelfCheck.run(System.out, System.err));
+            return;
+        }
+        if (args.length >= 1 && "relay".equals(args[0])) { // the same image runs the relay's own Deployment
+            dev.porthole.operator.relay.ClusterRelayMain.main(java.util.Arrays.copyOfRange(args, 1, args.length));
             return;
         }
         Logger log = LoggerFactory.getLogger(OperatorMain.class);

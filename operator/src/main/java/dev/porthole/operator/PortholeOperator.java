@@ -8,7 +8,9 @@ import dev.porthole.operator.metrics.OperatorMetrics;
 import dev.porthole.operator.metrics.PortholeMetrics;
 import dev.porthole.operator.authz.DefaultExclusions;
 import dev.porthole.operator.reconcile.PortForwardReconciler;
+import dev.porthole.operator.relay.ForwardActivity;
 import dev.porthole.operator.relay.RelayBridge;
+import dev.porthole.operator.relay.RelayEvents;
 import dev.porthole.pki.CertificateAuthority;
 import dev.porthole.protocol.pki.KeyMaterial;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -40,18 +42,23 @@ public final class PortholeOperator implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PortholeOperator.class);
 
     private final Operator operator;
+    /** The in-process relay; null when the relay runs apart ({@link RelayMode#SEPARATE}). */
     private final RelayBridge relay;
+    /** What a separate relay saw, from its Events; null with the in-process relay. */
+    private final RelayEvents relayEvents;
     private final RelayEndpoints endpoints;
     private final CertificateAuthority ca;
     private final AtomicBoolean leading;
     private final AtomicBoolean closing;
     private final java.time.Duration relayDrain;
 
-    private PortholeOperator(Operator operator, RelayBridge relay, RelayEndpoints endpoints, CertificateAuthority ca,
-                             AtomicBoolean leading, AtomicBoolean closing, java.time.Duration relayDrain) {
+    private PortholeOperator(Operator operator, RelayBridge relay, RelayEvents relayEvents, RelayEndpoints endpoints,
+                             CertificateAuthority ca, AtomicBoolean leading, AtomicBoolean closing,
+                             java.time.Duration relayDrain) {
         this.relayDrain = relayDrain;
         this.operator = operator;
         this.relay = relay;
+        this.relayEvents = relayEvents;
         this.endpoints = endpoints;
         this.ca = ca;
         this.leading = leading;
@@ -78,14 +85,23 @@ public final class PortholeOperator implements AutoCloseable {
         KeyMaterial relayKey = CaStore.ensureRelayCertificate(client, settings.namespace(), ca,
                 settings.relayCertificateNames(), clock);
         AuditRecorder audit = new AuditRecorder(client, clock, settings.instance(), meters);
-        RelayBridge relay = RelayBridge.start(client, audit, ca, relayKey, settings.relayBindAddress(),
-                settings.relayAgentPort(), settings.relayClientPort(), settings.relayExternalClientPort(),
-                settings.relayExternalClientAddresses(), clock, meters);
-        int clientPort = settings.relayClientAdvertisedPort() > 0 ? settings.relayClientAdvertisedPort() : relay.server().clientPort();
+        boolean separate = settings.relayMode() == RelayMode.SEPARATE;
+        RelayBridge relay = separate ? null : RelayBridge.start(client,
+                new AuditRecorder(client, clock, settings.instance(), AuditRecorder.RELAY, meters), ca, relayKey,
+                settings.relayBindAddress(), settings.relayAgentPort(), settings.relayClientPort(),
+                settings.relayExternalClientPort(), settings.relayExternalClientAddresses(), clock, meters);
+        RelayEvents relayEvents = separate ? RelayEvents.start(client) : null;
+        ForwardActivity activity = separate ? relayEvents.activity() : relay.activity();
+        RelayControl control = separate ? relayEvents.control().andThen(observer) : relay.andThen(observer);
+        // a separate relay listens where the settings say; the operator's own on the ports it bound
+        int agentPort = separate ? settings.relayAgentPort() : relay.server().agentPort();
+        int listenerClientPort = separate ? settings.relayClientPort() : relay.server().clientPort();
+        boolean external = separate ? settings.relayExternalClientPort() >= 0
+                : relay.server().externalClientAddress().isPresent();
+        int clientPort = settings.relayClientAdvertisedPort() > 0 ? settings.relayClientAdvertisedPort() : listenerClientPort;
         // with an external listener, clients outside are told its address, and Cluster-scope clients the in-cluster one
-        String inCluster = relay.server().externalClientAddress().isPresent()
-                ? settings.relayAgentHost() + ":" + relay.server().clientPort() : null;
-        RelayEndpoints endpoints = new RelayEndpoints(settings.relayAgentHost() + ":" + relay.server().agentPort(),
+        String inCluster = external ? settings.relayAgentHost() + ":" + listenerClientPort : null;
+        RelayEndpoints endpoints = new RelayEndpoints(settings.relayAgentHost() + ":" + agentPort,
                 settings.relayClientHost() + ":" + clientPort, inCluster, ca.keyMaterial().certificateChainPem());
         AtomicBoolean leading = new AtomicBoolean(!settings.leaderElection());
         AtomicBoolean closing = new AtomicBoolean();
@@ -104,20 +120,27 @@ public final class PortholeOperator implements AutoCloseable {
             }
         });
         RegisteredController<PortForward> forwards = operator.register(new PortForwardReconciler(client, clock,
-                settings.agentImage(), endpoints, audit, relay.andThen(observer), relay.activity(),
+                settings.agentImage(), endpoints, audit, control, activity,
                 new DefaultExclusions(settings.namespace(), settings.instance()), ca));
         operator.register(new CredentialSigner(client, ca, audit, clock, meters));
         if (metrics != null) {
             metrics.trackForwards(() -> cached(forwards));
-            metrics.trackRelay(() -> relay.server().stats());
+            if (relay != null) {
+                metrics.trackRelay(() -> relay.server().stats());
+            }
         }
         try {
             operator.start();
         } catch (RuntimeException e) {
-            relay.close();
+            if (relay != null) {
+                relay.close();
+            }
+            if (relayEvents != null) {
+                relayEvents.close();
+            }
             throw e;
         }
-        return new PortholeOperator(operator, relay, endpoints, ca, leading, closing, settings.relayDrain());
+        return new PortholeOperator(operator, relay, relayEvents, endpoints, ca, leading, closing, settings.relayDrain());
     }
 
     /**
@@ -200,6 +223,7 @@ public final class PortholeOperator implements AutoCloseable {
         return ca;
     }
 
+    /** The in-process relay; null when the relay runs apart. */
     public RelayBridge relay() {
         return relay;
     }
@@ -212,6 +236,11 @@ public final class PortholeOperator implements AutoCloseable {
     public void close() {
         closing.set(true);
         operator.stop();
-        relay.drain(relayDrain);
+        if (relay != null) {
+            relay.drain(relayDrain);
+        }
+        if (relayEvents != null) {
+            relayEvents.close();
+        }
     }
 }

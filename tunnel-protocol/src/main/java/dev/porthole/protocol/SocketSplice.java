@@ -205,10 +205,11 @@ public final class SocketSplice extends ChannelInboundHandlerAdapter implements 
     @Override
     public void onReset(Stream stream, EndReason reason, String message) {
         releaseEarly();
+        // the reset's reason is the end's: closing the socket first would report its own close as the cause
+        finish(reason, message);
         if (socket != null) {
             socket.close();
         }
-        finish(reason, message);
     }
 
     private void writeToSocket(ByteBuf data) {

@@ -25,6 +25,13 @@ import org.slf4j.LoggerFactory;
  */
 public class AuditRecorder {
     public static final String CONTROLLER = "porthole.dev/operator";
+    /** Label on every Event: which component wrote it ({@link #OPERATOR} or {@link #RELAY}). */
+    public static final String REPORTER_LABEL = "porthole.dev/reporter";
+    public static final String OPERATOR = "operator";
+    public static final String RELAY = "relay";
+    /** Annotations of a SessionClosed Event: its payload bytes, for whoever counts sessions from Events. */
+    public static final String BYTES_IN = "porthole.dev/bytes-in";
+    public static final String BYTES_OUT = "porthole.dev/bytes-out";
     private static final Logger audit = LoggerFactory.getLogger("porthole.audit");
     private static final Logger log = LoggerFactory.getLogger(AuditRecorder.class);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -32,6 +39,7 @@ public class AuditRecorder {
     private final KubernetesClient client;
     private final Clock clock;
     private final String instance;
+    private final String reporter;
     private final OperatorMetrics metrics;
     private final EventThrottle refusals = new EventThrottle(5, Duration.ofMinutes(1));
 
@@ -41,9 +49,15 @@ public class AuditRecorder {
 
     /** As above, counting the Events the API server does not take into {@code metrics}. */
     public AuditRecorder(KubernetesClient client, Clock clock, String instance, OperatorMetrics metrics) {
+        this(client, clock, instance, OPERATOR, metrics);
+    }
+
+    /** As above, labelling its Events as written by {@code reporter} ({@link #OPERATOR}, {@link #RELAY}). */
+    public AuditRecorder(KubernetesClient client, Clock clock, String instance, String reporter, OperatorMetrics metrics) {
         this.client = client;
         this.clock = clock;
         this.instance = instance;
+        this.reporter = reporter;
         this.metrics = metrics;
     }
 
@@ -112,6 +126,14 @@ public class AuditRecorder {
         audit.info(node.toString());
     }
 
+    /** A SessionClosed record's byte counts as annotations (none for other records). */
+    private static Map<String, String> byteCounts(AuditReason reason, Map<String, ?> fields) {
+        if (reason != AuditReason.SessionClosed || !fields.containsKey("bytesIn") || !fields.containsKey("bytesOut")) {
+            return Map.of();
+        }
+        return Map.of(BYTES_IN, String.valueOf(fields.get("bytesIn")), BYTES_OUT, String.valueOf(fields.get("bytesOut")));
+    }
+
     /** The verified-at-admission creator, or a marker that the forward names none (it is then never activated). */
     static String creator(PortForward pf) {
         return pf.getSpec() == null || pf.getSpec().getRequestedBy() == null ? "(unverified)"
@@ -131,7 +153,9 @@ public class AuditRecorder {
             client.events().v1().events().inNamespace(pf.getMetadata().getNamespace()).resource(new EventBuilder()
                     .withNewMetadata().withGenerateName(pf.getMetadata().getName() + "-")
                     .withNamespace(pf.getMetadata().getNamespace())
-                    .addToLabels("porthole.dev/forward", pf.getMetadata().getName()).endMetadata()
+                    .addToLabels("porthole.dev/forward", pf.getMetadata().getName())
+                    .addToLabels(REPORTER_LABEL, reporter)
+                    .addToAnnotations(byteCounts(reason, fields)).endMetadata()
                     .withEventTime(MicroTimes.of(now))
                     .withReportingController(CONTROLLER)
                     .withReportingInstance(instance)

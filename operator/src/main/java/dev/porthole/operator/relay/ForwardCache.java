@@ -28,6 +28,11 @@ public final class ForwardCache implements AutoCloseable {
         return Optional.ofNullable(informer.getStore().getByKey(Cache.namespaceKeyFunc(forward.namespace(), forward.name())));
     }
 
+    /** Tells {@code handler} of every change the watch brings. */
+    void onChange(io.fabric8.kubernetes.client.informers.ResourceEventHandler<PortForward> handler) {
+        informer.addEventHandler(handler);
+    }
+
     @Override
     public void close() {
         informer.close();

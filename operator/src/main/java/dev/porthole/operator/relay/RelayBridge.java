@@ -2,6 +2,7 @@ package dev.porthole.operator.relay;
 
 import dev.porthole.protocol.ForwardRef;
 import dev.porthole.operator.RelayControl;
+import dev.porthole.operator.access.ForwardRefs;
 import dev.porthole.operator.audit.AuditRecorder;
 import dev.porthole.operator.metrics.OperatorMetrics;
 import dev.porthole.protocol.EndReason;
@@ -50,6 +51,15 @@ public final class RelayBridge implements RelayControl, AutoCloseable {
                                     KeyMaterial serverKey, String bindAddress, int agentPort, int clientPort,
                                     int externalClientPort, ClientAddresses externalClientAddresses, Clock clock,
                                     OperatorMetrics metrics) {
+        return start(client, audit, ca.certificate(), serverKey, bindAddress, agentPort, clientPort, externalClientPort,
+                externalClientAddresses, clock, metrics);
+    }
+
+    /** As above, for a relay that holds only the CA's certificate ({@link ClusterRelayMain}), never its key. */
+    public static RelayBridge start(KubernetesClient client, AuditRecorder audit, java.security.cert.X509Certificate clientCa,
+                                    KeyMaterial serverKey, String bindAddress, int agentPort, int clientPort,
+                                    int externalClientPort, ClientAddresses externalClientAddresses, Clock clock,
+                                    OperatorMetrics metrics) {
         // forwards and policies from informers: no agent or client connection costs an API request
         ForwardCache lookup = ForwardCache.start(client);
         SharedIndexInformer<PortForwardPolicy> policies = client.resources(PortForwardPolicy.class).inform();
@@ -63,7 +73,7 @@ public final class RelayBridge implements RelayControl, AutoCloseable {
                 .externalClientPort(externalClientPort)
                 .externalClientAddresses(externalClientAddresses)
                 .serverKey(serverKey)
-                .clientCa(ca.certificate())
+                .clientCa(clientCa)
                 .clock(clock)
                 .agentAuthenticator(new AgentTokens(lookup::find))
                 .sessionAuthorizer(new SessionGate(lookup::find, policyFor, activity, clock))
@@ -72,6 +82,15 @@ public final class RelayBridge implements RelayControl, AutoCloseable {
                 .build()
                 .start();
         return new RelayBridge(server, activity, relayAudit, policies, lookup);
+    }
+
+    /**
+     * Makes this relay cut sessions on its own when a forward is deleted or rejected ({@link ForwardEnds}): for a relay
+     * running apart from the operator, which has no reconciler to tell it.
+     */
+    public RelayBridge closeOnForwardChanges(Clock clock) {
+        forwards.onChange(new ForwardEnds(server, clock, (pf, expired) -> forget(ForwardRefs.of(pf), pf.getMetadata().getUid())));
+        return this;
     }
 
     @Override
