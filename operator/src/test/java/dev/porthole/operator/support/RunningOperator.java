@@ -22,6 +22,9 @@ public final class RunningOperator implements AutoCloseable {
     private final OperatorSettings settings;
     private final List<String> closedForwards = new CopyOnWriteArrayList<>();
     private PortholeOperator operator;
+    /** The relay's own client (its ServiceAccount's token), when it runs apart; null otherwise. */
+    private KubernetesClient relayClient;
+    private dev.porthole.operator.relay.RelayBridge relay;
 
     private RunningOperator(TestCluster cluster, KubernetesClient client, OperatorSettings settings) {
         this.cluster = cluster;
@@ -38,6 +41,59 @@ public final class RunningOperator implements AutoCloseable {
         RunningOperator running = new RunningOperator(cluster, cluster.clientWithToken(token), settings);
         running.restart();
         return running;
+    }
+
+    /**
+     * The operator with the relay running apart ({@code RelayMode.SEPARATE}), as the chart's default installs it: the
+     * operator binds nothing; the relay runs with the porthole-relay ServiceAccount bound to exactly the relay's
+     * ClusterRole, and its serving key read from the Secret the operator issued (as the kubelet would mount it).
+     */
+    public static RunningOperator startWithSeparateRelay(TestCluster cluster) {
+        String ns = cluster.createNamespace("porthole-system");
+        OperatorIdentity.bind(cluster.admin(), ns);
+        OperatorIdentity.bindRelay(cluster.admin(), ns);
+        String token = cluster.serviceAccountToken(ns, OperatorIdentity.SERVICE_ACCOUNT, java.time.Duration.ofHours(2));
+        int agentPort = dev.porthole.testcluster.FreePorts.next();
+        int clientPort = dev.porthole.testcluster.FreePorts.next();
+        OperatorSettings settings = new OperatorSettings(ns, "operator-under-test", AGENT_IMAGE, "127.0.0.1", agentPort,
+                clientPort, "127.0.0.1", "127.0.0.1", List.of()).withSeparateRelay();
+        RunningOperator running = new RunningOperator(cluster, cluster.clientWithToken(token), settings);
+        running.restart();
+        String relayToken = cluster.serviceAccountToken(ns, OperatorIdentity.RELAY_SERVICE_ACCOUNT,
+                java.time.Duration.ofHours(2));
+        running.relayClient = cluster.clientWithToken(relayToken);
+        running.restartRelay();
+        return running;
+    }
+
+    /** Starts the separate relay (again), as its Deployment would: nothing carries over but the cluster. */
+    public void restartRelay() {
+        stopRelay();
+        io.fabric8.kubernetes.api.model.Secret tls = cluster.admin().secrets().inNamespace(settings.namespace())
+                .withName(dev.porthole.operator.identity.CaStore.RELAY_SECRET).get();
+        java.util.function.Function<String, String> data = key -> new String(java.util.Base64.getDecoder()
+                .decode(tls.getData().get(key)), java.nio.charset.StandardCharsets.UTF_8);
+        dev.porthole.protocol.pki.KeyMaterial key = dev.porthole.protocol.pki.KeyMaterial.fromPem(data.apply("tls.crt"),
+                data.apply("tls.key"));
+        relay = dev.porthole.operator.relay.ClusterRelayMain.start(relayClient, settings, key,
+                key.chain().get(key.chain().size() - 1), Clock.systemUTC(), new dev.porthole.operator.metrics.PortholeMetrics());
+    }
+
+    public void stopRelay() {
+        if (relay != null) {
+            relay.close();
+            relay = null;
+        }
+    }
+
+    /** The relay: the operator's own, or the one running apart. */
+    public dev.porthole.operator.relay.RelayBridge relay() {
+        return relay != null ? relay : operator.relay();
+    }
+
+    /** The separate relay's client (its ServiceAccount), to check what it may do; null with the operator's relay. */
+    public KubernetesClient relayClient() {
+        return relayClient;
     }
 
     /** Starts the operator (again), as after a crash or a rollout: nothing carries over but the cluster. */
@@ -74,6 +130,7 @@ public final class RunningOperator implements AutoCloseable {
 
     @Override
     public void close() {
+        stopRelay();
         stop();
     }
 }
