@@ -89,7 +89,8 @@ class ChartOnRealNodeIT {
     }
 
     @Test
-    @DisplayName("helm install: the operator runs as a pod from its image, under the chart's ServiceAccount, and its probes pass")
+    @DisplayName("helm install: the operator and the relay run as pods from the image, each under its own ServiceAccount,"
+            + " and their probes pass; the operator exposes no relay port")
     void operatorRunsAsAPod() {
         Deployment d = admin.apps().deployments().inNamespace(NAMESPACE).withName(RELEASE)
                 .waitUntilCondition(x -> x != null && x.getStatus() != null && Integer.valueOf(1).equals(x.getStatus().getReadyReplicas()),
@@ -101,6 +102,18 @@ class ChartOnRealNodeIT {
         assertThat(operator.getReady()).as("readiness probe passed").isTrue();
         assertThat(operator.getStarted()).as("startup probe passed").isTrue();
         assertThat(operator.getRestartCount()).as("liveness never failed").isZero();
+        assertThat(pod.getSpec().getContainers().get(0).getPorts()).extracting(p -> p.getName())
+                .containsExactly("http-metrics");
+        Deployment r = admin.apps().deployments().inNamespace(NAMESPACE).withName(RELEASE + "-relay")
+                .waitUntilCondition(x -> x != null && x.getStatus() != null && Integer.valueOf(1).equals(x.getStatus().getReadyReplicas()),
+                        180, TimeUnit.SECONDS);
+        Pod relayPod = admin.pods().inNamespace(NAMESPACE).withLabels(r.getSpec().getSelector().getMatchLabels()).list()
+                .getItems().get(0);
+        assertThat(relayPod.getSpec().getServiceAccountName()).isEqualTo(RELEASE + "-relay");
+        assertThat(relayPod.getSpec().getContainers().get(0).getArgs()).containsExactly("relay");
+        ContainerStatus relay = relayPod.getStatus().getContainerStatuses().get(0);
+        assertThat(relay.getImage()).isEqualTo(NodeImages.OPERATOR);
+        assertThat(relay.getReady()).as("the relay's readiness probe passed").isTrue();
     }
 
     @Test

@@ -69,7 +69,7 @@ class ChartRenderIT {
                 "ClusterRole/porthole-requester", "ClusterRole/porthole-forwards", "Service/porthole-relay",
                 "Service/porthole-metrics", "Deployment/porthole", "PodDisruptionBudget/porthole",
                 "ServiceAccount/porthole-relay", "ClusterRole/porthole-relay", "ClusterRoleBinding/porthole-relay",
-                "Deployment/porthole-relay",
+                "Deployment/porthole-relay", "Service/porthole-relay-metrics",
                 "Secret/porthole-ca", "Secret/porthole-relay-tls",
                 "ValidatingAdmissionPolicy/porthole-creator", "ValidatingAdmissionPolicyBinding/porthole-creator");
         assertThat(r.objects()).allSatisfy(o -> assertThat(o.getMetadata().getLabels()).containsKeys(
