@@ -3,6 +3,9 @@ package dev.porthole.cli;
 import dev.porthole.protocol.ForwardRef;
 import dev.porthole.protocol.EndReason;
 import dev.porthole.protocol.pki.Pem;
+import dev.porthole.protocol.RelayAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -44,7 +47,8 @@ public final class ConnectCommand implements Callable<Integer> {
             description = "local address to bind (default ${DEFAULT-VALUE}); non-loopback only if the forward's scope allows")
     String address;
 
-    @Option(names = "--relay", description = "host:port of the relay's client listener (default: from the forward's status)")
+    @Option(names = "--relay", description = "host:port of the relay's client listener, or several separated by commas, tried in turn when one goes away"
+            + " (default: from the forward's status)")
     String relay;
 
     @Option(names = "--ca", description = "PEM file of the CA that signs the relay's certificate (default: from the forward's status)")
@@ -87,7 +91,7 @@ public final class ConnectCommand implements Callable<Integer> {
         }
         out.printf("Forwarding %s:%d -> %s via relay %s until %s (bind scope %s)%n",
                 forwarder.localAddress().getAddress().getHostAddress(), forwarder.localAddress().getPort(), forward,
-                config.relayHost() + ":" + config.relayPort(), forwarder.expiresAt(), forwarder.scope());
+                forwarder.relay(), forwarder.expiresAt(), forwarder.scope());
         out.flush();
         Runtime.getRuntime().addShutdownHook(new Thread(forwarder::close, "porthole-cli-shutdown"));
         Forwarder.Termination end = forwarder.termination().join();
@@ -124,19 +128,18 @@ public final class ConnectCommand implements Callable<Integer> {
             throw new ForwarderException("--cert and --key go together");
         }
         if (cert != null && relay != null && ca != null) {
-            String[] hostPort = hostPort(relay);
-            return ForwarderConfig.of(forward, bind, localPort, hostPort[0], port(hostPort[1]),
-                    Pem.readCertificate(Pem.readFile(ca)), new PemFileCertificateSource(cert, key));
+            return ForwarderConfig.of(forward, bind, localPort, relays(relay), Pem.readCertificate(Pem.readFile(ca)),
+                    new PemFileCertificateSource(cert, key));
         }
         KubernetesClient client = kube.client();
         ForwardRelayInfo info = ForwardRelayInfo.of(client, forward);
-        String[] hostPort = relay != null ? hostPort(relay) : new String[] {info.relayHost(), Integer.toString(info.relayPort())};
+        List<RelayAddress> relays = relay != null ? relays(relay) : List.of(new RelayAddress(info.relayHost(), info.relayPort()));
         CertificateSource certificates = cert != null ? new PemFileCertificateSource(cert, key)
                 : new KubernetesCsrCertificateSource(client, info.remaining(), parseSeconds(certificateTimeout), line -> {
                     err.println("porthole: " + line);
                     err.flush();
                 });
-        return ForwarderConfig.of(forward, bind, localPort, hostPort[0], port(hostPort[1]),
+        return ForwarderConfig.of(forward, bind, localPort, relays,
                 ca != null ? Pem.readCertificate(Pem.readFile(ca)) : info.ca(), certificates);
     }
 
@@ -159,6 +162,16 @@ public final class ConnectCommand implements Callable<Integer> {
             // reported below
         }
         throw new ForwarderException("--relay port must be a number from 1 to 65535, got " + text);
+    }
+
+    /** {@code --relay}: one host:port or several, separated by commas. */
+    private static List<RelayAddress> relays(String text) {
+        List<RelayAddress> relays = new ArrayList<>();
+        for (String entry : text.split(",")) {
+            String[] hostPort = hostPort(entry.strip());
+            relays.add(new RelayAddress(hostPort[0], port(hostPort[1])));
+        }
+        return relays;
     }
 
     private static String[] hostPort(String address) {

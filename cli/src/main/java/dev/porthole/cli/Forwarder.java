@@ -12,6 +12,7 @@ import dev.porthole.protocol.Frame;
 import dev.porthole.protocol.MuxHandler;
 import dev.porthole.protocol.Multiplexer;
 import dev.porthole.protocol.Protocol;
+import dev.porthole.protocol.RelayAddress;
 import dev.porthole.protocol.Role;
 import dev.porthole.protocol.SocketSplice;
 import dev.porthole.protocol.Stream;
@@ -70,6 +71,8 @@ public final class Forwarder implements AutoCloseable {
     private SslContext sessionTls;
     private Channel server;
     private volatile Channel watch;
+    /** Index in the config's relays of the one the control connection reached: sessions dial it too. */
+    private volatile int relayIndex;
     private volatile SessionRequests control;
     private BindScope scope;
     private Instant expiresAt;
@@ -128,21 +131,27 @@ public final class Forwarder implements AutoCloseable {
         return termination;
     }
 
+    /** Asks the relays, in turn until one answers, whether this certificate may use the forward. */
     private void probe() {
-        ClientHandshake handshake = new ClientHandshake(hello(Role.CLIENT));
-        ChannelFuture connecting = dial(group.next(), handshake);
-        // Runs on the event loop as the WELCOME arrives, so the watch is in place before any later frame.
-        CompletableFuture<Frame.Welcome> watching = handshake.result().thenApply(welcome -> {
-            if (welcome.accepted()) {
-                watch(connecting.channel(), welcome);
+        Frame.Welcome welcome = null;
+        for (int index = 0; welcome == null; index++) {
+            int tried = index;
+            ClientHandshake handshake = new ClientHandshake(hello(Role.CLIENT));
+            ChannelFuture connecting = dial(group.next(), tried, handshake);
+            // Runs on the event loop as the WELCOME arrives, so the watch is in place before any later frame.
+            CompletableFuture<Frame.Welcome> watching = handshake.result().thenApply(answer -> {
+                if (answer.accepted()) {
+                    watch(connecting.channel(), answer, tried);
+                }
+                return answer;
+            });
+            try {
+                welcome = watching.join();
+            } catch (CompletionException e) {
+                if (index == config.relays().size() - 1) {
+                    throw new ForwarderException(e.getCause().getMessage());
+                }
             }
-            return welcome;
-        });
-        Frame.Welcome welcome;
-        try {
-            welcome = watching.join();
-        } catch (CompletionException e) {
-            throw new ForwarderException(e.getCause().getMessage());
         }
         if (!welcome.accepted()) {
             throw new ForwarderException("relay refused forward " + config.forward() + ": " + welcome.message());
@@ -152,8 +161,9 @@ public final class Forwarder implements AutoCloseable {
     }
 
     /** Watches the forward on the accepted probe connection {@code channel} until the relay ends it or goes away. */
-    private void watch(Channel channel, Frame.Welcome welcome) {
+    private void watch(Channel channel, Frame.Welcome welcome, int index) {
         watch = channel;
+        relayIndex = index;
         SessionRequests requests = new SessionRequests(channel.eventLoop());
         Multiplexer mux = new Multiplexer(channel, settings("control"), welcome.window(), null, (reason, message) -> {
             requests.controlClosed();
@@ -197,8 +207,10 @@ public final class Forwarder implements AutoCloseable {
         if (stopping) {
             return;
         }
+        // the relay that went away first: another one (of several) is tried first
+        int index = (relayIndex + 1 + attempt) % config.relays().size();
         ClientHandshake handshake = new ClientHandshake(hello(Role.CLIENT));
-        ChannelFuture connecting = dial(group.next(), handshake);
+        ChannelFuture connecting = dial(group.next(), index, handshake);
         handshake.result().whenComplete((welcome, error) -> {
             if (stopping) {
                 connecting.channel().close();
@@ -207,8 +219,8 @@ public final class Forwarder implements AutoCloseable {
             } else if (!welcome.accepted()) {
                 stop(welcome.refusal(), "relay refused forward " + config.forward() + ": " + welcome.message());
             } else {
-                watch(connecting.channel(), welcome);
-                events.accept("reconnected to the relay at " + config.relayHost() + ":" + config.relayPort());
+                watch(connecting.channel(), welcome, index);
+                events.accept("reconnected to the relay at " + relay());
             }
         });
     }
@@ -268,7 +280,8 @@ public final class Forwarder implements AutoCloseable {
         private Multiplexer mux;
         private int nextId = 1;
 
-        private record Pending(Channel local, SocketSplice splice, Channel[] data) {
+        /** {@code told}: the relay said how the session ended, so its data connection closing says nothing more. */
+        private record Pending(Channel local, SocketSplice splice, Channel[] data, boolean[] told) {
         }
 
         SessionRequests(EventLoop loop) {
@@ -287,7 +300,7 @@ public final class Forwarder implements AutoCloseable {
             loop.execute(() -> {
                 int id = nextId;
                 nextId += 2;
-                pending.put(id, new Pending(local, splice, new Channel[1]));
+                pending.put(id, new Pending(local, splice, new Channel[1], new boolean[1]));
                 local.closeFuture().addListener(f -> loop.execute(() -> cancel(id)));
                 mux.sendControl(new Frame.Session(id));
             });
@@ -315,6 +328,7 @@ public final class Forwarder implements AutoCloseable {
                     return;
                 }
                 boolean started = p.data()[0] != null;
+                p.told()[0] = true;
                 events.accept((started ? "session ended: " + reset.reason() + ": " : "session refused: ") + reset.message());
                 p.local().close();
                 if (started) {
@@ -333,9 +347,10 @@ public final class Forwarder implements AutoCloseable {
                 return; // cancel() tells the relay
             }
             SessionHandshake handshake = new SessionHandshake("the agent");
-            Channel data = TunnelPipeline.dialData(local.eventLoop(), config.relayHost(), config.relayPort(),
-                    new DataPreamble(DataPreamble.Side.CLIENT, grant.ticket()), sessionTls, config.keepAlive(), handshake)
-                    .channel();
+            RelayAddress relay = config.relays().get(relayIndex);
+            Channel data = TunnelPipeline.dialData(local.eventLoop(),
+                    InetSocketAddress.createUnresolved(relay.host(), relay.port()), DataPreamble.client(grant.pass()),
+                    sessionTls, config.keepAlive(), handshake).channel();
             p.data()[0] = data;
             local.closeFuture().addListener(f -> {
                 if (!handshake.result().isDone()) {
@@ -345,7 +360,9 @@ public final class Forwarder implements AutoCloseable {
             data.closeFuture().addListener(f -> pending.remove(grant.streamId(), p));
             handshake.result().whenComplete((agentCertificate, error) -> {
                 if (error != null) {
-                    events.accept("session refused: " + error.getMessage());
+                    if (!p.told()[0]) {
+                        events.accept("session refused: " + error.getMessage());
+                    }
                     local.close();
                     data.close();
                     return;
@@ -378,8 +395,9 @@ public final class Forwarder implements AutoCloseable {
         }
     }
 
-    private ChannelFuture dial(EventLoop loop, ClientHandshake handshake) {
-        return TunnelPipeline.dial(loop, tls, config.relayHost(), config.relayPort(), config.keepAlive(), handshake);
+    private ChannelFuture dial(EventLoop loop, int index, ClientHandshake handshake) {
+        RelayAddress relay = config.relays().get(index);
+        return TunnelPipeline.dial(loop, tls, relay.host(), relay.port(), config.keepAlive(), handshake);
     }
 
     private Frame.Hello hello(Role role) {
@@ -421,7 +439,8 @@ public final class Forwarder implements AutoCloseable {
         group.terminationFuture().syncUninterruptibly();
     }
 
-    private String relay() {
-        return config.relayHost() + ":" + config.relayPort();
+    /** The relay address the control connection reached (of the configured ones). */
+    public String relay() {
+        return config.relays().get(relayIndex).toString();
     }
 }

@@ -48,8 +48,10 @@ public final class Demo {
             KubernetesClient admin = cluster.admin();
             say("control plane and node %s ready in %d ms; look around with:", RealNode.NAME, cluster.startupTime().toMillis());
             say("    %s --kubeconfig %s --context alice get pf -A", cluster.kubectlBinary(), cluster.kubeconfig());
-            say("operator running (pid %d) as system:serviceaccount:%s:porthole-operator; relay on %s",
-                    sys.operator().pid(), LocalPorthole.OPERATOR_NAMESPACE, sys.relayAddress());
+            say("operator running (pid %d) as system:serviceaccount:%s:porthole-operator", sys.operator().pid(),
+                    LocalPorthole.OPERATOR_NAMESPACE);
+            say("relay running (pid %d) as system:serviceaccount:%s:porthole-relay on %s",
+                    sys.relay().orElseThrow().pid(), LocalPorthole.OPERATOR_NAMESPACE, sys.relayAddress());
 
             kubectl(cluster, Identity.ADMIN, "create", "namespace", "shop");
             Path podYaml = work.resolve("orders-db-0.yaml");

@@ -4,10 +4,13 @@ import dev.porthole.protocol.DataPreamble;
 import dev.porthole.protocol.EndReason;
 import dev.porthole.protocol.ForwardRef;
 import dev.porthole.protocol.Frame;
-import dev.porthole.protocol.Multiplexer;
 import dev.porthole.protocol.SessionTicket;
 import dev.porthole.protocol.pki.ClientIdentity;
+import dev.porthole.protocol.DataRefusal;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.EventLoop;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Instant;
@@ -16,8 +19,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One client session at the relay: granted on the client's control connection, then two data connections, the
- * client's and the agent's, that present its {@link SessionTicket} and are spliced ({@link RelaySplice}). The bytes
+ * One client session at the relay replica the client's data connection reached with its {@link SessionPass}; the agent
+ * dials its data connection with this session's {@link SessionTicket}, and the two are spliced ({@link RelaySplice}). The bytes
  * between them are the end-to-end TLS session of client and agent; the relay counts them and can cut them, nothing
  * else. It ends once, when both data connections have closed or when it is cut before they paired; {@link #ended()}
  * completes then.
@@ -31,8 +34,10 @@ final class ClientSession {
     private final ForwardRef forward;
     private final Instant openedAt;
     private final SessionTicket ticket = SessionTicket.random();
-    private final Multiplexer control;
+    /** The client's control connection, when it is on this replica: it hears there how the session ends. */
+    private final SessionRequests control;
     private final int requestId;
+    private final EventLoop loop;
     private final SessionOutcome outcome = new SessionOutcome();
     private final AtomicLong bytesFromClient = new AtomicLong();
     private final AtomicLong bytesToClient = new AtomicLong();
@@ -51,7 +56,7 @@ final class ClientSession {
     private Runnable onEnd = () -> { };
 
     ClientSession(String id, ClientIdentity identity, InetSocketAddress clientAddress, boolean external,
-                  ForwardRef forward, Instant openedAt, Multiplexer control, int requestId) {
+                  ForwardRef forward, Instant openedAt, SessionRequests control, int requestId, EventLoop loop) {
         this.id = id;
         this.identity = identity;
         this.clientAddress = clientAddress;
@@ -60,6 +65,7 @@ final class ClientSession {
         this.openedAt = openedAt;
         this.control = control;
         this.requestId = requestId;
+        this.loop = loop;
     }
 
     String id() {
@@ -252,12 +258,15 @@ final class ClientSession {
      */
     void terminate(EndReason reason, String message) {
         if (outcome.force(reason, message)) {
-            control.sendControl(new Frame.Reset(requestId, reason, message));
-            cutData();
+            if (control != null) {
+                control.ended(requestId, reason, message);
+            }
+            cutData(new DataRefusal(reason, message));
         }
     }
 
-    private void cutData() {
+    /** @param refusal what a client still waiting for the agent's handshake is told, or null */
+    private void cutData(DataRefusal refusal) {
         Channel client;
         Channel agentSide;
         boolean nothingJoined;
@@ -267,7 +276,12 @@ final class ClientSession {
             agentSide = agentData;
             nothingJoined = client == null && agentSide == null;
         }
-        if (client != null) {
+        if (client != null && agentSide == null && refusal != null && client.isActive()) {
+            // before pairing no byte of the agent's has reached the client: a refusal says why, where TLS would start
+            ByteBuf said = client.alloc().buffer();
+            refusal.writeTo(said);
+            client.writeAndFlush(said).addListener(ChannelFutureListener.CLOSE);
+        } else if (client != null) {
             client.close();
         }
         if (agentSide != null) {
@@ -295,7 +309,7 @@ final class ClientSession {
             awaitReport = both && !reported && !outcome.decided() && agent != null && agent.isOpen();
         }
         if (awaitReport) {
-            control.eventLoop().schedule(this::finish, REPORT_GRACE_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+            loop.schedule(this::finish, REPORT_GRACE_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
         } else if (both) {
             finish();
         }
@@ -321,14 +335,15 @@ final class ClientSession {
     /** A client (not the relay) closed its session before it was paired, e.g. its local connection went away. */
     void cancelledByClient() {
         outcome.offer(EndReason.CLIENT_CLOSED, "client cancelled the session");
-        cutData();
+        cutData(null);
     }
 
     int requestId() {
         return requestId;
     }
 
-    Multiplexer control() {
+    /** The client's control connection on this replica, if its session was granted here; else null. */
+    SessionRequests control() {
         return control;
     }
 }

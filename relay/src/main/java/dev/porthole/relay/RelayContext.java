@@ -44,8 +44,16 @@ final class RelayContext {
     final AtomicLong sessionsUnrecorded = new AtomicLong();
     final AtomicLong reportsDropped = new AtomicLong();
     final AtomicLong dataConnectionsRefused = new AtomicLong();
-    /** Sessions granted whose data connections have not both arrived yet, by ticket. */
+    /** Sessions opened here whose agent data connection has not arrived yet, by the ticket the agent was sent. */
     final Map<SessionTicket, ClientSession> tickets = new ConcurrentHashMap<>();
+    /** Seals the passes this replica grants and opens those any replica granted. */
+    final PassSeal passes;
+    /** This process among the relay's replicas (in the passes it grants): who holds a pass's control connection. */
+    final long replica = new java.security.SecureRandom().nextLong();
+    /** Client control connections on this replica, by id: where a session opened here reports its end. */
+    final Map<Long, SessionRequests> controls = new ConcurrentHashMap<>();
+    /** Passes already used here, until they would have expired anyway: a pass opens one session. */
+    final SpentPasses spentPasses;
     final HandshakeBudget agentHandshakes;
     final HandshakeBudget clientHandshakes;
     final HandshakeBudget externalHandshakes;
@@ -64,6 +72,8 @@ final class RelayContext {
         this.agentListener = b.agentListener;
         this.hookExecutor = hookExecutor;
         this.listenerExecutor = listenerExecutor;
+        this.passes = PassSeal.derivedFrom(b.serverKey);
+        this.spentPasses = new SpentPasses(b.clock);
         this.agentHandshakes = new HandshakeBudget("agent", b.maxPendingHandshakes, b.maxPendingHandshakesPerSource, b.clock);
         this.clientHandshakes = new HandshakeBudget("client", b.maxPendingHandshakes, b.maxPendingHandshakesPerSource, b.clock);
         // behind a PROXY-protocol balancer every connection comes from the balancer: only the total bound applies

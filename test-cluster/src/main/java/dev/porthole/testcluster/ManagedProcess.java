@@ -1,6 +1,7 @@
 package dev.porthole.testcluster;
 
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -62,6 +63,17 @@ public final class ManagedProcess implements AutoCloseable {
 
     public long pid() {
         return process.pid();
+    }
+
+    /** Writes a line to the process's stdin (an interactive client's next command). */
+    public void sendLine(String line) {
+        try {
+            OutputStream in = process.getOutputStream();
+            in.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+            in.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not write to " + name + "'s stdin", e);
+        }
     }
 
     /** Waits until {@code condition} holds for stdout+stderr; fails with the output if the process dies first. */

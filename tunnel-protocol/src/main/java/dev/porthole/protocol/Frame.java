@@ -118,10 +118,39 @@ public sealed interface Frame {
     }
 
     /**
-     * Relay to client: the session is authorised and recorded; dial the relay's data connection with {@code ticket}
-     * within the handshake timeout and run the end-to-end TLS handshake with the agent through it.
+     * Relay to client: the session is authorised; dial a data connection to the relays (any replica) with {@code pass}
+     * within the handshake timeout and run the end-to-end TLS handshake with the agent through it. The pass is sealed
+     * by the relays (opaque to the client, at most {@link DataPreamble#MAX_CREDENTIAL} bytes): the replica the data
+     * connection reaches opens the session from it.
      */
-    record Grant(int streamId, String sessionId, SessionTicket ticket) implements Frame {
+    record Grant(int streamId, String sessionId, byte[] pass) implements Frame {
+        public Grant {
+            if (pass.length == 0 || pass.length > DataPreamble.MAX_CREDENTIAL) {
+                throw new IllegalArgumentException("a session pass is 1 to " + DataPreamble.MAX_CREDENTIAL + " bytes");
+            }
+            pass = pass.clone();
+        }
+
+        @Override
+        public byte[] pass() {
+            return pass.clone();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Grant g && g.streamId == streamId && g.sessionId.equals(sessionId)
+                    && java.util.Arrays.equals(g.pass, pass);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Objects.hash(streamId, sessionId, java.util.Arrays.hashCode(pass));
+        }
+
+        @Override
+        public String toString() {
+            return "Grant[stream=" + streamId + ", session=" + sessionId + ", pass=" + pass.length + " bytes]";
+        }
     }
 
     /**

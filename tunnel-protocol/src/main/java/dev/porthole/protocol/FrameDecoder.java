@@ -107,7 +107,14 @@ public final class FrameDecoder extends ByteToMessageDecoder {
             case SESSION:
                 return new Frame.Session(streamId);
             case GRANT:
-                return new Frame.Grant(streamId, FrameEncoder.readString(p, "sessionId"), readTicket(p));
+                String granted = FrameEncoder.readString(p, "sessionId");
+                int passLength = FrameEncoder.readableCheck(p, 2, "pass length").readUnsignedShort();
+                if (passLength == 0 || passLength > DataPreamble.MAX_CREDENTIAL) {
+                    throw new ProtocolException("GRANT with a " + passLength + "-byte pass");
+                }
+                byte[] pass = new byte[passLength];
+                FrameEncoder.readableCheck(p, passLength, "pass").readBytes(pass);
+                return new Frame.Grant(streamId, granted, pass);
             case DIAL:
                 String sessionId = FrameEncoder.readString(p, "sessionId");
                 SessionTicket ticket = readTicket(p);

@@ -70,7 +70,8 @@ public final class FrameEncoder extends MessageToMessageEncoder<Frame> {
             writeString(buf, g.message());
         } else if (frame instanceof Frame.Grant g) {
             writeString(buf, g.sessionId());
-            buf.writeBytes(g.ticket().bytes());
+            byte[] pass = g.pass();
+            buf.writeShort(pass.length).writeBytes(pass);
         } else if (frame instanceof Frame.Dial d) {
             writeString(buf, d.sessionId());
             buf.writeBytes(d.ticket().bytes()).writeBytes(d.clientCertificateSha256());

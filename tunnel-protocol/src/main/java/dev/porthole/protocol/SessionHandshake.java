@@ -65,6 +65,11 @@ public final class SessionHandshake extends ChannelInboundHandlerAdapter {
         fail(ctx, "data connection failed: " + ClientHandshake.rootMessage(cause));
     }
 
+    /** The relay refused the session on this data connection instead of passing on the peer's handshake. */
+    void refused(ChannelHandlerContext ctx, DataRefusal refusal) {
+        fail(ctx, refusal.message());
+    }
+
     private void fail(ChannelHandlerContext ctx, String message) {
         if (result.completeExceptionally(new ClientHandshake.HandshakeException(message))) {
             ctx.close();

@@ -21,7 +21,9 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
+import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** The common pipeline of every tunnel connection: TLS, keepalive idle detection, frame codec. */
@@ -85,6 +87,16 @@ public final class TunnelPipeline {
      */
     public static ChannelFuture dial(EventLoop loop, SslContext tls, String host, int port, Duration keepAlive,
                                      ClientHandshake handshake) {
+        return dial(loop, tls, host, port, InetSocketAddress.createUnresolved(host, port), keepAlive, handshake);
+    }
+
+    /**
+     * As {@link #dial(EventLoop, SslContext, String, int, Duration, ClientHandshake)}, but connects to {@code connectTo}
+     * (one replica's address, which {@code host} resolved to) while TLS still verifies the relay's certificate for
+     * {@code host}.
+     */
+    public static ChannelFuture dial(EventLoop loop, SslContext tls, String host, int port, InetSocketAddress connectTo,
+                                     Duration keepAlive, ClientHandshake handshake) {
         return new Bootstrap().group(loop).channel(NioSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
@@ -96,11 +108,11 @@ public final class TunnelPipeline {
                         ch.pipeline().addLast(APPLICATION, handshake);
                     }
                 })
-                .connect(host, port)
+                .connect(connectTo)
                 .addListener(f -> {
                     if (!f.isSuccess()) {
                         handshake.result().completeExceptionally(new ClientHandshake.HandshakeException(
-                                "cannot reach relay " + host + ":" + port + ": " + f.cause().getMessage()));
+                                "cannot reach relay " + describe(host, port, connectTo) + ": " + f.cause().getMessage()));
                     }
                 });
     }
@@ -113,6 +125,16 @@ public final class TunnelPipeline {
      */
     public static ChannelFuture dialData(EventLoop loop, String host, int port, DataPreamble preamble, SslContext tls,
                                          Duration keepAlive, SessionHandshake handshake) {
+        return dialData(loop, InetSocketAddress.createUnresolved(host, port), preamble, tls, keepAlive, handshake);
+    }
+
+    /**
+     * As {@link #dialData(EventLoop, String, int, DataPreamble, SslContext, Duration, SessionHandshake)}, to
+     * {@code relay} (a name to resolve, or the replica's address its control connection reached). A
+     * {@link DataRefusal} the relay writes instead of the peer's TLS answer fails the handshake with its message.
+     */
+    public static ChannelFuture dialData(EventLoop loop, InetSocketAddress relay, DataPreamble preamble, SslContext tls,
+                                         Duration keepAlive, SessionHandshake handshake) {
         return new Bootstrap().group(loop).channel(NioSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
@@ -122,18 +144,60 @@ public final class TunnelPipeline {
                     protected void initChannel(SocketChannel ch) {
                         // first in the pipeline: its channelActive writes the preamble before TLS writes anything
                         ch.pipeline().addLast("preamble", new PreambleWriter(preamble));
+                        ch.pipeline().addLast("refusal", new RefusalReader());
                         add(ch.pipeline(), tls.newHandler(ch.alloc()), keepAlive);
                         ch.pipeline().addLast(APPLICATION, handshake);
                     }
                 })
-                .connect(host, port)
+                .connect(relay)
                 .addListener(f -> {
                     if (!f.isSuccess()) {
                         handshake.result().completeExceptionally(new ClientHandshake.HandshakeException(
-                                "cannot reach relay " + host + ":" + port + " for a data connection: "
+                                "cannot reach relay " + describe(relay) + " for a data connection: "
                                         + f.cause().getMessage()));
                     }
                 });
+    }
+
+    private static String describe(String host, int port, InetSocketAddress connectTo) {
+        return connectTo.isUnresolved() || connectTo.getAddress() == null ? host + ":" + port
+                : host + ":" + port + " (" + connectTo.getAddress().getHostAddress() + ")";
+    }
+
+    private static String describe(InetSocketAddress relay) {
+        return relay.isUnresolved() ? relay.getHostString() + ":" + relay.getPort()
+                : relay.getAddress().getHostAddress() + ":" + relay.getPort();
+    }
+
+    /**
+     * Reads what the relay sends on a data connection before the peer's TLS: a {@link DataRefusal} (the relay would not
+     * open the session) fails the handshake with its message; the first byte of a TLS record lets everything through
+     * and leaves the pipeline.
+     */
+    private static final class RefusalReader extends io.netty.handler.codec.ByteToMessageDecoder {
+        @Override
+        protected void decode(io.netty.channel.ChannelHandlerContext ctx, io.netty.buffer.ByteBuf in, List<Object> out) {
+            if (in.getUnsignedByte(in.readerIndex()) != DataRefusal.FIRST_BYTE) {
+                ctx.pipeline().remove(this); // what is buffered goes on to TLS
+                return;
+            }
+            DataRefusal refusal;
+            try {
+                refusal = DataRefusal.read(in);
+            } catch (ProtocolException e) {
+                in.skipBytes(in.readableBytes());
+                ctx.fireExceptionCaught(e);
+                return;
+            }
+            if (refusal != null) {
+                in.skipBytes(in.readableBytes());
+                SessionHandshake handshake = ctx.pipeline().get(SessionHandshake.class);
+                if (handshake != null) {
+                    handshake.refused(ctx, refusal);
+                }
+                ctx.close();
+            }
+        }
     }
 
     /** Writes a data connection's preamble as it becomes active, then leaves the pipeline. */
@@ -146,7 +210,7 @@ public final class TunnelPipeline {
 
         @Override
         public void channelActive(io.netty.channel.ChannelHandlerContext ctx) {
-            io.netty.buffer.ByteBuf buf = ctx.alloc().buffer(DataPreamble.LENGTH);
+            io.netty.buffer.ByteBuf buf = ctx.alloc().buffer(preamble.length());
             preamble.writeTo(buf);
             ctx.writeAndFlush(buf, ctx.voidPromise());
             ctx.pipeline().remove(this);

@@ -22,7 +22,7 @@ class FrameCodecTest {
             new Frame.Open(3), new Frame.WindowUpdate(3, 4096), new Frame.Close(5),
             new Frame.Reset(7, EndReason.TARGET_REFUSED, "connection refused"),
             new Frame.Ping(42L), new Frame.Pong(43L), new Frame.GoAway(EndReason.REVOKED, "forward revoked"),
-            new Frame.Session(9), new Frame.Grant(9, "session-9", SessionTicket.random()),
+            new Frame.Session(9), new Frame.Grant(9, "session-9", new byte[] {1, 2, 3, 4, 5}),
             new Frame.Dial(11, "session-9", SessionTicket.random(), new byte[32]),
             new Frame.Ended(11, EndReason.TARGET_CLOSED, "target closed the connection", 1L << 40, 7));
 
@@ -104,22 +104,65 @@ class FrameCodecTest {
     }
 
     @Test
-    @DisplayName("a data connection's preamble round-trips; a wrong magic, version or side is a protocol error")
+    @DisplayName("a data connection's preamble round-trips (an agent's ticket, a client's pass); a wrong magic, version, side or length is a protocol error")
     void dataPreamble() {
         SessionTicket ticket = SessionTicket.random();
         ByteBuf wire = Unpooled.buffer();
-        new DataPreamble(DataPreamble.Side.AGENT, ticket).writeTo(wire);
-        assertThat(wire.readableBytes()).isEqualTo(DataPreamble.LENGTH);
+        DataPreamble.agent(ticket).writeTo(wire);
+        assertThat(wire.readableBytes()).isEqualTo(DataPreamble.HEADER_LENGTH + SessionTicket.LENGTH);
         assertThat((int) wire.getUnsignedByte(0)).isEqualTo(DataPreamble.FIRST_BYTE);
-        assertThat(DataPreamble.read(wire.slice(0, DataPreamble.LENGTH - 1))).as("not all there yet").isNull();
-        assertThat(DataPreamble.read(wire.duplicate())).isEqualTo(new DataPreamble(DataPreamble.Side.AGENT, ticket));
-        for (int[] corruption : new int[][] {{0, 0x51}, {5, Protocol.VERSION + 1}, {6, 7}}) {
+        assertThat(DataPreamble.read(wire.slice(0, wire.readableBytes() - 1))).as("not all there yet").isNull();
+        assertThat(DataPreamble.read(wire.duplicate()).ticket()).isEqualTo(ticket);
+        for (int[] corruption : new int[][] {{0, 0x51}, {5, Protocol.VERSION + 1}, {6, 7}, {7, 0xff}, {8, 31}}) {
             ByteBuf bad = wire.copy();
             bad.setByte(corruption[0], corruption[1]);
-            assertThatThrownBy(() -> DataPreamble.read(bad)).isInstanceOf(ProtocolException.class);
+            assertThatThrownBy(() -> DataPreamble.read(bad)).as("byte %d set to %d", corruption[0], corruption[1])
+                    .isInstanceOf(ProtocolException.class);
             bad.release();
         }
         wire.release();
+
+        byte[] pass = new byte[300];
+        new java.util.Random(7).nextBytes(pass);
+        ByteBuf client = Unpooled.buffer();
+        DataPreamble.client(pass).writeTo(client);
+        client.writeByte(0x16); // the TLS record that follows stays unread
+        DataPreamble read = DataPreamble.read(client);
+        assertThat(read.side()).isEqualTo(DataPreamble.Side.CLIENT);
+        assertThat(read.credential()).isEqualTo(pass);
+        assertThat(client.readableBytes()).isEqualTo(1);
+        assertThatThrownBy(() -> DataPreamble.client(new byte[DataPreamble.MAX_CREDENTIAL + 1]))
+                .isInstanceOf(ProtocolException.class);
+        client.release();
+    }
+
+    @Test
+    @DisplayName("a relay's refusal on a data connection round-trips, waits for all its bytes, and cuts an overlong message")
+    void dataRefusal() {
+        ByteBuf wire = Unpooled.buffer();
+        new DataRefusal(EndReason.AGENT_UNAVAILABLE, "no agent of forward shop/db is connected to this relay replica")
+                .writeTo(wire);
+        assertThat((int) wire.getUnsignedByte(0)).isEqualTo(DataRefusal.FIRST_BYTE).isNotEqualTo(0x16);
+        assertThat(DataRefusal.read(wire.slice(0, wire.readableBytes() - 1))).isNull();
+        assertThat(DataRefusal.read(wire)).isEqualTo(new DataRefusal(EndReason.AGENT_UNAVAILABLE,
+                "no agent of forward shop/db is connected to this relay replica"));
+        ByteBuf longer = Unpooled.buffer();
+        new DataRefusal(EndReason.DENIED, "x".repeat(2000)).writeTo(longer);
+        assertThat(DataRefusal.read(longer).message()).hasSize(DataRefusal.MAX_MESSAGE);
+        wire.release();
+        longer.release();
+    }
+
+    @Test
+    @DisplayName("relay addresses parse as host:port lists (IPv6 in brackets); a missing or bad port is refused")
+    void relayAddresses() {
+        assertThat(RelayAddress.parseList("porthole-relay-agents.porthole.svc:7443, 10.0.0.7:7444,[::1]:9"))
+                .containsExactly(new RelayAddress("porthole-relay-agents.porthole.svc", 7443),
+                        new RelayAddress("10.0.0.7", 7444), new RelayAddress("::1", 9));
+        assertThat(new RelayAddress("::1", 9)).hasToString("[::1]:9");
+        for (String bad : List.of("relay", "relay:", ":7443", "relay:https", "relay:70000", " , ")) {
+            assertThatThrownBy(() -> RelayAddress.parseList(bad)).as(bad).isInstanceOf(IllegalArgumentException.class);
+        }
     }
 
     @Test

@@ -21,6 +21,8 @@ public final class AgentMain {
             System.exit(SelfCheck.run(System.out, System.err));
             return;
         }
+        // replicas come and go behind the relays' headless Service: keep name lookups fresh (the JVM keeps them 30 s)
+        java.security.Security.setProperty("networkaddress.cache.ttl", "5");
         AgentConfig config;
         try {
             config = AgentSettings.read(System.getenv(), args);

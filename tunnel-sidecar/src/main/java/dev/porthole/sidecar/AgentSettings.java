@@ -1,6 +1,7 @@
 package dev.porthole.sidecar;
 
 import dev.porthole.protocol.ForwardRef;
+import dev.porthole.protocol.RelayAddress;
 import dev.porthole.protocol.pki.KeyMaterial;
 import dev.porthole.protocol.pki.Pem;
 import java.nio.file.Path;
@@ -17,7 +18,9 @@ import java.util.Map;
  * injects them into the ephemeral container) and the equivalent {@code --flags}, flags winning:
  *
  * <pre>
- * PORTHOLE_RELAY_ADDRESS   --relay-address   host:port of the relay's agent listener (required)
+ * PORTHOLE_RELAY_ADDRESS   --relay-address   host:port of the relays' agent listener (required); the agent keeps a
+ *                                            control connection to every address the host resolves to (a headless
+ *                                            Service names every replica); several host:port separated by commas
  * PORTHOLE_FORWARD         --forward         namespace/name (required)
  * PORTHOLE_AGENT_TOKEN     --agent-token     the agent token, or
  * PORTHOLE_TOKEN_FILE      --token-file      a file holding it
@@ -83,7 +86,11 @@ public final class AgentSettings {
             }
             values.put(name, value.trim());
         }
-        String[] relay = hostPort(require(values, "PORTHOLE_RELAY_ADDRESS"));
+        List<RelayAddress> relays = new java.util.ArrayList<>();
+        for (String entry : require(values, "PORTHOLE_RELAY_ADDRESS").split(",")) {
+            String[] hostPort = hostPort(entry.strip());
+            relays.add(new RelayAddress(hostPort[0], port(hostPort[1], "PORTHOLE_RELAY_ADDRESS")));
+        }
         ForwardRef forward;
         try {
             forward = ForwardRef.parse(require(values, "PORTHOLE_FORWARD"));
@@ -111,7 +118,7 @@ public final class AgentSettings {
         } catch (DateTimeParseException e) {
             throw new InvalidSettingsException("PORTHOLE_DEADLINE must be an RFC 3339 instant, e.g. 2026-11-25T18:00:00Z");
         }
-        return AgentConfig.of(relay[0], port(relay[1], "PORTHOLE_RELAY_ADDRESS"), forward, token, ca,
+        return AgentConfig.of(relays, forward, token, ca,
                 agentKey, values.getOrDefault("PORTHOLE_TARGET_HOST", "127.0.0.1"), targetPort, deadline);
     }
 

@@ -30,6 +30,14 @@ public final class HostClients {
         return ManagedProcess.start(name, psql(port, "-c", sql), Map.of(), logDir);
     }
 
+    /**
+     * An interactive psql session reading statements from its stdin (one connection for its whole life), its output
+     * unaligned in {@code logDir}: what a user's open psql prompt is.
+     */
+    public static ManagedProcess psqlInteractive(String name, int port, Path logDir) {
+        return ManagedProcess.start(name, psql(port, "-At", "-v", "ON_ERROR_STOP=1"), Map.of(), logDir);
+    }
+
     public static List<String> redisCli(int port, String... args) {
         List<String> command = new ArrayList<>(List.of(require("/usr/bin/redis-cli"), "-p", Integer.toString(port)));
         command.addAll(List.of(args));

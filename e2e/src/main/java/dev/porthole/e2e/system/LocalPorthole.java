@@ -2,12 +2,14 @@ package dev.porthole.e2e.system;
 
 import dev.porthole.operator.OperatorIdentity;
 import dev.porthole.operator.OperatorSettings;
+import dev.porthole.operator.identity.CaStore;
 import dev.porthole.testcluster.FreePorts;
 import dev.porthole.testcluster.Identity;
 import dev.porthole.testcluster.ManagedProcess;
 import dev.porthole.testcluster.RealNode;
 import dev.porthole.testcluster.TestCluster;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBindingBuilder;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -17,8 +19,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -40,12 +45,16 @@ public final class LocalPorthole implements AutoCloseable {
     private final int agentPort;
     private final int clientPort;
     private final Path operatorKubeconfig;
+    /** The relay's own kubeconfig (its ServiceAccount) when it runs apart, as the chart installs it; else null. */
+    private final Path relayKubeconfig;
     private final List<ManagedProcess> clients = new ArrayList<>();
     private final AtomicInteger clientCount = new AtomicInteger();
     private ManagedProcess operator;
+    private ManagedProcess relay;
 
     private LocalPorthole(Path root, Path workDir, TestCluster cluster, boolean ownsCluster, Path operatorKubeconfig,
-                          String relayAddress) {
+                          Path relayKubeconfig, String relayAddress) {
+        this.relayKubeconfig = relayKubeconfig;
         this.relayAddress = relayAddress;
         this.root = root;
         this.workDir = workDir;
@@ -83,21 +92,41 @@ public final class LocalPorthole implements AutoCloseable {
         if (cluster.node().isPresent()) {
             throw new IllegalArgumentException("the cluster has a real node: use startOnRealNode");
         }
-        return start(cluster, false, workDir, "127.0.0.1");
+        return start(cluster, false, workDir, "127.0.0.1", false);
     }
 
     private static LocalPorthole start(TestCluster cluster, boolean ownsCluster, Path workDir) {
         if (cluster.node().isEmpty()) {
             throw new IllegalArgumentException("the cluster has no real node: start it with TestCluster.startWithNode");
         }
-        return start(cluster, ownsCluster, workDir, RealNode.HOST_ADDRESS);
+        return start(cluster, ownsCluster, workDir, RealNode.HOST_ADDRESS, true);
     }
 
-    private static LocalPorthole start(TestCluster cluster, boolean ownsCluster, Path workDir, String relayAddress) {
+    /**
+     * @param separateRelay run the relay as its own process with its own ServiceAccount, as the chart does by default;
+     *                      else in the operator's process
+     */
+    private static LocalPorthole start(TestCluster cluster, boolean ownsCluster, Path workDir, String relayAddress,
+                                       boolean separateRelay) {
         Path kubeconfig = prepareCluster(cluster, workDir);
-        LocalPorthole system = new LocalPorthole(RepoLayout.root(), workDir, cluster, ownsCluster, kubeconfig, relayAddress);
+        Path relayKubeconfig = separateRelay ? prepareRelay(cluster, workDir) : null;
+        LocalPorthole system = new LocalPorthole(RepoLayout.root(), workDir, cluster, ownsCluster, kubeconfig,
+                relayKubeconfig, relayAddress);
         system.startOperator();
+        if (separateRelay) {
+            system.startRelay();
+        }
         return system;
+    }
+
+    /** The relay's ServiceAccount with exactly the relay's ClusterRole; returns its kubeconfig. */
+    private static Path prepareRelay(TestCluster cluster, Path workDir) {
+        OperatorIdentity.bindRelay(cluster.admin(), OPERATOR_NAMESPACE);
+        String token = cluster.serviceAccountToken(OPERATOR_NAMESPACE, OperatorIdentity.RELAY_SERVICE_ACCOUNT,
+                Duration.ofHours(6));
+        Path kubeconfig = workDir.resolve("relay.kubeconfig");
+        writeTokenKubeconfig(kubeconfig, cluster.apiServerUrl(), cluster.adminConfig().getCaCertFile(), token);
+        return kubeconfig;
     }
 
     /** The operator's namespace, ServiceAccount and rights, the users' roles; returns the operator's kubeconfig. */
@@ -148,26 +177,66 @@ public final class LocalPorthole implements AutoCloseable {
 
     /** Starts the operator process and waits until its relay listens. */
     public void startOperator() {
-        Map<String, String> env = Map.of(
-                "KUBECONFIG", operatorKubeconfig.toString(),
-                "PORTHOLE_NAMESPACE", OPERATOR_NAMESPACE,
-                "POD_NAME", "porthole-operator-local",
-                "PORTHOLE_AGENT_IMAGE", OperatorSettings.DEFAULT_AGENT_IMAGE,
-                "PORTHOLE_RELAY_BIND_ADDRESS", relayAddress,
-                "PORTHOLE_RELAY_AGENT_PORT", Integer.toString(agentPort),
-                "PORTHOLE_RELAY_CLIENT_PORT", Integer.toString(clientPort),
-                "PORTHOLE_RELAY_AGENT_HOST", relayAddress,
-                "PORTHOLE_RELAY_CLIENT_HOST", relayAddress);
+        Map<String, String> env = new HashMap<>(relayEnvironment());
+        env.put("KUBECONFIG", operatorKubeconfig.toString());
+        env.put("POD_NAME", "porthole-operator-local");
+        env.put("PORTHOLE_AGENT_IMAGE", OperatorSettings.DEFAULT_AGENT_IMAGE);
+        env.put("PORTHOLE_RELAY_AGENT_HOST", relayAddress);
+        env.put("PORTHOLE_RELAY_CLIENT_HOST", relayAddress);
+        env.put("PORTHOLE_RELAY_MODE", relayKubeconfig == null ? "Embedded" : "Separate");
         List<String> command = new ArrayList<>(List.of(RepoLayout.java(), "-Xmx256m", "-XX:+UseSerialGC"));
         command.addAll(RepoLayout.operatorLaunch(root));
         operator = ManagedProcess.start("operator", command, env, workDir.resolve("logs"));
         operator.awaitOutput(out -> out.contains("porthole operator started"), Duration.ofSeconds(60));
     }
 
-    /** Stops the operator process (and with it the in-process relay), as a crash or a rollout would. */
+    private Map<String, String> relayEnvironment() {
+        return Map.of("PORTHOLE_NAMESPACE", OPERATOR_NAMESPACE,
+                "PORTHOLE_RELAY_BIND_ADDRESS", relayAddress,
+                "PORTHOLE_RELAY_AGENT_PORT", Integer.toString(agentPort),
+                "PORTHOLE_RELAY_CLIENT_PORT", Integer.toString(clientPort));
+    }
+
+    /**
+     * Starts the relay process the chart's relay Deployment runs (the operator's jar, argument {@code relay}) with the
+     * relay's own kubeconfig, its serving certificate written to files from the Secret the operator issued, as the
+     * kubelet mounts it; waits until it listens.
+     */
+    public void startRelay() {
+        Path tls = workDir.resolve("relay-tls");
+        Secret secret = cluster.admin().secrets().inNamespace(OPERATOR_NAMESPACE)
+                .withName(CaStore.RELAY_SECRET).get();
+        try {
+            Files.createDirectories(tls);
+            for (String key : List.of("tls.crt", "tls.key")) {
+                Files.write(tls.resolve(key), Base64.getDecoder().decode(secret.getData().get(key)));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Map<String, String> env = new HashMap<>(relayEnvironment());
+        env.put("KUBECONFIG", relayKubeconfig.toString());
+        env.put("POD_NAME", "porthole-relay-local");
+        env.put("PORTHOLE_RELAY_TLS_DIR", tls.toString());
+        env.put("PORTHOLE_HTTP_PORT", Integer.toString(FreePorts.next())); // the operator's is 8080
+        List<String> command = new ArrayList<>(List.of(RepoLayout.java(), "-Xmx128m", "-XX:+UseSerialGC"));
+        command.addAll(RepoLayout.operatorLaunch(root));
+        command.add("relay");
+        relay = ManagedProcess.start("relay", command, env, workDir.resolve("logs"));
+        relay.awaitOutput(out -> out.contains("porthole relay started"), Duration.ofSeconds(60));
+    }
+
+    /** Stops the operator process (and with it the relay, when it runs in the operator), as a crash or a rollout would. */
     public void stopOperator() {
         if (operator != null) {
             operator.close();
+        }
+    }
+
+    /** Stops the separate relay process, if there is one. */
+    public void stopRelay() {
+        if (relay != null) {
+            relay.close();
         }
     }
 
@@ -206,6 +275,11 @@ public final class LocalPorthole implements AutoCloseable {
         return operator;
     }
 
+    /** The relay's own process, when it runs apart from the operator (as the chart installs it). */
+    public Optional<ManagedProcess> relay() {
+        return Optional.ofNullable(relay);
+    }
+
     public Path workDir() {
         return workDir;
     }
@@ -233,6 +307,7 @@ public final class LocalPorthole implements AutoCloseable {
         synchronized (clients) {
             clients.forEach(ManagedProcess::close);
         }
+        stopRelay();
         stopOperator();
         if (ownsCluster) {
             cluster.close();
