@@ -4,12 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.params.provider.Arguments.arguments;
 
 import dev.porthole.protocol.BindScope;
-import dev.porthole.protocol.DataPreamble;
+import dev.porthole.protocol.DataRefusal;
 import dev.porthole.protocol.EndReason;
 import dev.porthole.protocol.Frame;
 import dev.porthole.protocol.Protocol;
 import dev.porthole.protocol.Role;
-import dev.porthole.protocol.SessionTicket;
 import dev.porthole.protocol.pki.CertificateDigest;
 import dev.porthole.protocol.pki.ClientIdentity;
 import dev.porthole.protocol.pki.KeyMaterial;
@@ -317,9 +316,11 @@ class AdmissionChannelTest extends AdmissionTestSupport {
         assertThat(probe.closedByRelay()).isFalse();
         assertThat(authorizerCalls.get()).isEqualTo(1);
         assertThat(relay.registry.watchers(ref(DB))).hasSize(1);
-        // and once it leaves, nothing of it stays: no watcher, no timer (the expiry included)
+        assertThat(relay.controls).hasSize(1);
+        // and once it leaves, nothing of it stays: no watcher, no control entry, no timer (the expiry included)
         probe.hangUp();
         assertThat(relay.registry.allWatchers()).isEmpty();
+        assertThat(relay.controls).isEmpty();
         assertThat(probe.timersLeft()).isFalse();
         assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
     }
@@ -473,8 +474,8 @@ class AdmissionChannelTest extends AdmissionTestSupport {
 
     static Stream<Arguments> silentSniffedPeers() {
         byte[] tlsRecordStart = {0x16, 0x03, 0x01};
-        byte[] halfPreamble = Arrays.copyOf(preamble(DataPreamble.Side.CLIENT, SessionTicket.random()),
-                DataPreamble.LENGTH / 2);
+        byte[] preamble = clientPreamble(new byte[200]);
+        byte[] halfPreamble = Arrays.copyOf(preamble, preamble.length / 2);
         return Stream.of(Listener.values()).flatMap(listener -> Stream.of(
                 arguments(listener, "nothing sent", new byte[0], 0),
                 arguments(listener, "the start of a TLS record", tlsRecordStart, 1),
@@ -529,6 +530,8 @@ class AdmissionChannelTest extends AdmissionTestSupport {
         assertThat(relay.registry.agents()).isEmpty();
         assertThat(relay.registry.allSessions()).isEmpty();
         assertThat(relay.registry.allWatchers()).isEmpty();
+        assertThat(relay.controls).isEmpty();
+        assertThat(relay.tickets).isEmpty();
         assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 200, 200, 200, 0, 200, 0, 0, 0, 0, 0));
         assertThat(denials).hasSize(200);
         assertThat(agentRejections).hasSize(200);
@@ -543,9 +546,9 @@ class AdmissionChannelTest extends AdmissionTestSupport {
     // 7. session requests
 
     @Test
-    @DisplayName("a session asked for on an admitted control connection is decided afresh, recorded, then granted: the"
-            + " client gets a ticket, the agent a DIAL with the same ticket and the client's certificate digest")
-    void sessionIsRecordedThenGranted() {
+    @DisplayName("a session asked for on an admitted control connection is decided afresh and granted with a pass sealed"
+            + " by the relay, naming the session, the client and where it may open; nothing is recorded or dialled yet")
+    void sessionIsGrantedWithASealedPass() throws Exception {
         // given
         Peer agent = dbAgent();
         Peer client = aliceClient();
@@ -553,28 +556,47 @@ class AdmissionChannelTest extends AdmissionTestSupport {
         // when
         client.send(new Frame.Session(1));
 
-        // then: the client's GRANT and the agent's DIAL name the same session and ticket
+        // then: the client's GRANT carries the sealed pass
         List<Frame> toClient = client.fresh();
         assertThat(toClient).singleElement().isInstanceOf(Frame.Grant.class);
         Frame.Grant grant = (Frame.Grant) toClient.get(0);
         assertThat(grant.streamId()).isEqualTo(1);
-        assertThat(agent.fresh()).containsExactly(new Frame.Dial(1, grant.sessionId(), grant.ticket(),
-                CertificateDigest.sha256(ALICE_DB.certificate())));
-        // and the opening was recorded first, with the session's id and who asked
-        assertThat(openings).singleElement().satisfies(opened -> {
-            assertThat(opened.sessionId()).isEqualTo(grant.sessionId());
-            assertThat(opened.identity().username()).isEqualTo("alice");
-            assertThat(opened.clientAddress()).isEqualTo(PEER);
-            assertThat(opened.forward()).isEqualTo(ref(DB));
-        });
-        // and the relay waits for the ticket's two data connections
-        assertThat(relay.tickets).containsOnlyKeys(grant.ticket());
-        assertThat(relay.registry.sessions(ref(DB))).singleElement()
-                .satisfies(session -> assertThat(session.id()).isEqualTo(grant.sessionId()));
+        // and the pass says what the replica its data connection reaches checks and opens
+        SessionPass pass = relay.passes.open(grant.pass());
+        assertThat(pass.sessionId()).isEqualTo(grant.sessionId());
+        assertThat(pass.identity()).isEqualTo(ClientIdentity.fromCertificate(ALICE_DB.certificate()));
+        assertThat(pass.certificateSha256()).isEqualTo(CertificateDigest.sha256(ALICE_DB.certificate()));
+        assertThat(pass.clientAddress()).isEqualTo(PEER.getAddress());
+        assertThat(pass.external()).isFalse();
+        assertThat(pass.issuer()).isEqualTo(relay.replica);
+        assertThat(relay.controls).containsOnlyKeys(pass.controlId());
+        assertThat(pass.requestId()).isEqualTo(1);
+        assertThat(pass.validUntil()).isEqualTo(NOW.plus(HANDSHAKE_TIMEOUT));
+        // and nothing else happened: no DIAL, no audit record, no session, no ticket
+        assertThat(agent.fresh()).isEmpty();
+        assertThat(openings).isEmpty();
+        assertThat(relay.tickets).isEmpty();
+        assertThat(relay.registry.allSessions()).isEmpty();
         assertThat(authorizerCalls.get()).as("once for the connection, once for the session").isEqualTo(2);
         assertThat(client.closedByRelay()).isFalse();
-        assertThat(stats()).isEqualTo(new RelayStats(1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+        assertThat(stats()).isEqualTo(new RelayStats(1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
         assertThat(denials).isEmpty();
+    }
+
+    @Test
+    @DisplayName("each session asked for gets its own pass: another session id, another request id")
+    void eachSessionGetsItsOwnPass() throws Exception {
+        // given
+        Granted first = granted();
+
+        // when
+        Granted second = grant(first.client(), first.agent(), 3);
+
+        // then
+        assertThat(second.sessionId()).isNotEqualTo(first.sessionId());
+        assertThat(second.pass()).isNotEqualTo(first.pass());
+        assertThat(relay.passes.open(second.pass()).requestId()).isEqualTo(3);
+        assertThat(relay.passes.open(first.pass()).requestId()).isEqualTo(1);
     }
 
     @Test
@@ -591,7 +613,7 @@ class AdmissionChannelTest extends AdmissionTestSupport {
         client.send(new Frame.Session(1));
 
         // then
-        assertThat(client.fresh()).containsExactly(new Frame.Reset(1, EndReason.DENIED, reason));
+        assertThat(client.fresh()).as("no pass").containsExactly(new Frame.Reset(1, EndReason.DENIED, reason));
         assertThat(client.closedByRelay()).isFalse();
         assertThat(agent.fresh()).as("no DIAL").isEmpty();
         assertThat(openings).isEmpty();
@@ -605,45 +627,57 @@ class AdmissionChannelTest extends AdmissionTestSupport {
     }
 
     @Test
-    @DisplayName("a session whose opening the audit trail cannot record is refused (fail closed): no DIAL, no ticket")
+    @DisplayName("a session whose opening the audit trail cannot record is refused (fail closed) on its data connection:"
+            + " no DIAL, no ticket, nothing left behind")
     void unrecordedSessionIsRefused() {
-        // given
-        Peer agent = dbAgent();
-        Peer client = aliceClient();
+        // given: granted while the audit trail worked, which it no longer does when the pass is presented
+        Granted granted = granted();
         auditFailure = new IllegalStateException("audit log unavailable");
 
         // when
-        client.send(new Frame.Session(1));
+        RawPeer data = raw(Listener.CLIENT).send(clientPreamble(granted.pass()),
+                "early".getBytes(StandardCharsets.US_ASCII));
 
-        // then
-        assertThat(client.fresh()).containsExactly(new Frame.Reset(1, EndReason.DENIED,
+        // then: the client's data connection is told why and closed
+        assertThat(refusal(data)).isEqualTo(new DataRefusal(EndReason.DENIED,
                 "the relay could not record this session in the audit trail, so it is refused; try again"));
-        assertThat(client.closedByRelay()).isFalse();
-        assertThat(agent.fresh()).as("the agent is never asked to dial").isEmpty();
+        assertThat(data.closedByRelay()).isTrue();
+        assertThat(data.timersLeft()).isFalse();
+        assertThat(granted.agent().fresh()).as("the agent is never asked to dial").isEmpty();
         assertThat(relay.tickets).isEmpty();
         assertThat(relay.registry.allSessions()).isEmpty();
         assertThat(closings).as("a session that never started has no close record").isEmpty();
-        assertThat(stats()).isEqualTo(new RelayStats(1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0));
+        assertThat(denials).as("not a denial: the session was allowed, only not recorded").isEmpty();
+        assertThat(stats()).isEqualTo(new RelayStats(1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1));
+        // and the control connection, which never heard of a session opening, goes on
+        assertThat(granted.client().fresh()).isEmpty();
+        assertThat(granted.client().closedByRelay()).isFalse();
     }
 
     @Test
-    @DisplayName("a session over the forward's session limit is refused with the limit named; the first goes on")
+    @DisplayName("a session over the forward's session limit is granted, then refused where it opens, with the limit"
+            + " named; the first goes on")
     void sessionOverTheLimitIsRefused() {
         // given: a forward limited to one session, which has it
         maxSessions = 1;
-        Granted first = granted();
+        Opened first = opened();
+        // (a grant holds no slot: the limit counts sessions, on the replica they open on)
+        Granted second = grant(first.client(), first.agent(), 3);
 
         // when
-        first.client().send(new Frame.Session(3));
+        RawPeer data = raw(Listener.CLIENT).send(clientPreamble(second.pass()));
 
         // then
         String reason = "forward shop/db already has its maximum of 1 sessions";
-        assertThat(first.client().fresh()).containsExactly(new Frame.Reset(3, EndReason.DENIED, reason));
+        assertThat(refusal(data)).isEqualTo(new DataRefusal(EndReason.DENIED, reason));
+        assertThat(data.closedByRelay()).isTrue();
         assertThat(first.agent().fresh()).as("no second DIAL").isEmpty();
+        assertThat(first.client().fresh()).isEmpty();
         assertThat(relay.tickets).containsOnlyKeys(first.ticket());
         assertThat(openings).hasSize(1);
         assertThat(denials).singleElement().satisfies(d -> assertThat(d.message()).isEqualTo(reason));
-        assertThat(stats()).isEqualTo(new RelayStats(1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+        assertThat(first.data().closedByRelay()).isFalse();
+        assertThat(stats()).isEqualTo(new RelayStats(1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -651,27 +685,34 @@ class AdmissionChannelTest extends AdmissionTestSupport {
     @DisplayName("a session request id that is even or not above the last is a protocol error that closes the control"
             + " connection; its sessions still being set up are cancelled")
     void badRequestIdIsAProtocolError(String what, List<Integer> ids, String error) {
-        // given
+        // given: the requests before the bad one granted, and opened on their data connections
         Peer agent = dbAgent();
         Peer client = aliceClient();
+        List<RawPeer> waiting = new ArrayList<>();
+        for (int id : ids.subList(0, ids.size() - 1)) {
+            waiting.add(open(grant(client, agent, id)).data());
+        }
 
         // when
-        ids.forEach(id -> client.send(new Frame.Session(id)));
+        client.send(new Frame.Session(ids.get(ids.size() - 1)));
 
         // then: the relay says why and closes after its grace period
-        List<Frame> frames = client.fresh();
-        assertThat(frames).last().isEqualTo(new Frame.GoAway(EndReason.PROTOCOL_ERROR, error));
-        long granted = frames.stream().filter(Frame.Grant.class::isInstance).count();
-        assertThat(granted).isEqualTo(ids.size() - 1);
+        assertThat(client.fresh()).containsExactly(new Frame.GoAway(EndReason.PROTOCOL_ERROR, error));
         client.advance(Duration.ofSeconds(1));
         assertThat(client.closedByRelay()).isTrue();
         assertThat(agent.closedByRelay()).isFalse();
-        // and what was granted on it ends, unpaired
+        // and what was opened from it ends, unpaired, as the client's doing (so it is told nothing)
+        assertThat(waiting).allSatisfy(data -> {
+            assertThat(data.closedByRelay()).isTrue();
+            assertThat(data.received()).isEmpty();
+        });
         assertThat(relay.tickets).isEmpty();
         assertThat(relay.registry.allSessions()).isEmpty();
         assertThat(relay.registry.allWatchers()).isEmpty();
-        assertThat(closings).hasSize((int) granted);
-        assertThat(stats()).isEqualTo(new RelayStats(1, 0, granted, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0));
+        assertThat(relay.controls).isEmpty();
+        assertThat(closings).hasSize(waiting.size())
+                .allSatisfy(closed -> assertThat(closed.reason()).isEqualTo(EndReason.CLIENT_CLOSED));
+        assertThat(stats()).isEqualTo(new RelayStats(1, 0, waiting.size(), 0, 0, 1, 0, 0, 0, 0, 0, 0, 0));
     }
 
     static Stream<Arguments> badRequestIds() {
@@ -684,11 +725,11 @@ class AdmissionChannelTest extends AdmissionTestSupport {
     }
 
     @Test
-    @DisplayName("a client's RESET of a granted session that has no data connection yet cancels it: ticket void,"
+    @DisplayName("a client's RESET of a session that waits for its agent's data connection cancels it: ticket void,"
             + " closed as the client's doing")
     void clientResetCancelsAGrantedSession() {
-        // given
-        Granted session = granted();
+        // given: opened, the agent told to dial, its data connection not here yet
+        Opened session = opened();
 
         // when
         session.client().send(new Frame.Reset(1, EndReason.CANCELLED, "client closed the connection"));
@@ -697,12 +738,18 @@ class AdmissionChannelTest extends AdmissionTestSupport {
         assertThat(relay.tickets).isEmpty();
         assertThat(relay.registry.allSessions()).isEmpty();
         assertThat(closings).singleElement().satisfies(closed -> {
-            assertThat(closed.sessionId()).isEqualTo(session.grant().sessionId());
+            assertThat(closed.sessionId()).isEqualTo(session.sessionId());
             assertThat(closed.reason()).isEqualTo(EndReason.CLIENT_CLOSED);
             assertThat(closed.bytesFromClient() + closed.bytesToClient()).isZero();
         });
-        assertThat(session.client().fresh()).as("the client knows; nothing is sent back").isEmpty();
+        assertThat(session.data().closedByRelay()).isTrue();
+        assertThat(session.data().received()).as("the client knows; nothing is sent back").isEmpty();
+        assertThat(session.client().fresh()).isEmpty();
         assertThat(session.client().closedByRelay()).isFalse();
         assertThat(stats()).isEqualTo(new RelayStats(1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+        // and the agent, dialling late, finds the ticket void
+        RawPeer late = raw(Listener.AGENT).send(agentPreamble(session.ticket()));
+        assertThat(late.closedByRelay()).isTrue();
+        assertThat(stats().dataConnectionsRefused()).isEqualTo(1);
     }
 }

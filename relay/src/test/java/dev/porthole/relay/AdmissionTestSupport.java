@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.porthole.pki.CertificateAuthority;
 import dev.porthole.protocol.BindScope;
 import dev.porthole.protocol.DataPreamble;
+import dev.porthole.protocol.DataRefusal;
 import dev.porthole.protocol.ForwardRef;
 import dev.porthole.protocol.Frame;
 import dev.porthole.protocol.FrameDecoder;
@@ -57,7 +58,11 @@ import org.junit.jupiter.api.AfterEach;
  * the {@link ListenerSniffer} first, then TLS from the listener's context (the relay's and the CLI's own TLS contexts,
  * their bytes passed between two embedded channels) and the admission. {@link #plain} is the pipeline the sniffer puts
  * in place for a control connection, minus TLS, installed directly. {@link #raw} is the real sniffer again, with a peer
- * that writes and reads plain bytes: a data connection, or a stray.
+ * that writes and reads plain bytes: a data connection, or a stray. Each goes to {@link #relay}, or to another replica
+ * of the same relay ({@link #replica()}), whose own state it then meets.
+ *
+ * <p>A session starts as a grant on a client's control connection ({@link #granted()}: a sealed pass, nothing else)
+ * and opens where the client's data connection presents that pass ({@link #open}: recorded, the agent told to dial).
  */
 abstract class AdmissionTestSupport {
 
@@ -113,43 +118,72 @@ abstract class AdmissionTestSupport {
     final List<String> agentRejections = new CopyOnWriteArrayList<>();
     /** When set, {@link SessionListener#opened} throws it: the audit trail is unavailable. */
     volatile RuntimeException auditFailure;
+    /** When set, {@link SessionListener#opened} runs it once the opening is recorded. */
+    volatile Runnable whileRecording;
     /** The session limit the authorizer's allowing decisions carry (0: none). */
     volatile int maxSessions;
     /** When set, the authorizer's answer to every request, whatever the forward. */
     volatile Decision policy;
+    /** When set, the authorizer throws it for every request: the policy store is unavailable. */
+    volatile RuntimeException policyFailure;
+    /** When set, the authorizer runs it before it answers (what happens while a decision is awaited). */
+    volatile Runnable whileAuthorizing;
     private final List<Connection> connections = new ArrayList<>();
-    final RelayContext relay = new RelayContext(RelayServer.builder()
-            .clock(Clock.systemUTC())
-            .handshakeTimeout(HANDSHAKE_TIMEOUT)
-            .keepAlive(KEEP_ALIVE)
-            .agentAuthenticator(this::authenticate)
-            .sessionAuthorizer(this::authorize)
-            .sessionListener(new SessionListener() {
-                @Override
-                public void opened(Opened session) {
-                    RuntimeException failure = auditFailure;
-                    if (failure != null) {
-                        throw failure;
+    /** The relay's clock (certificate validity, pass expiry): it stands still unless a test moves it. */
+    final MovableClock clock = new MovableClock(NOW);
+    /** The relay replica the tests talk to unless they name another ({@link #replica()}). */
+    final RelayContext relay = replica();
+
+    /**
+     * A relay replica as {@link RelayServer} builds one: this test's hooks and listeners (one audit trail for all
+     * replicas, as the operator keeps it) and the relay's serving key, from which every replica derives the same
+     * {@link PassSeal}. Replicas share nothing else: each has its own agents, sessions, tickets and spent passes.
+     */
+    RelayContext replica() {
+        return replica(RELAY_KEY);
+    }
+
+    /** As {@link #replica()}, serving with {@code serverKey}: with another key, another relay's replica. */
+    RelayContext replica(KeyMaterial serverKey) {
+        return new RelayContext(RelayServer.builder()
+                .serverKey(serverKey)
+                .clientCa(CA.certificate())
+                .clock(clock)
+                .handshakeTimeout(HANDSHAKE_TIMEOUT)
+                .keepAlive(KEEP_ALIVE)
+                .agentAuthenticator(this::authenticate)
+                .sessionAuthorizer(this::authorize)
+                .sessionListener(new SessionListener() {
+                    @Override
+                    public void opened(Opened session) {
+                        RuntimeException failure = auditFailure;
+                        if (failure != null) {
+                            throw failure;
+                        }
+                        openings.add(session);
+                        Runnable then = whileRecording;
+                        if (then != null) {
+                            then.run();
+                        }
                     }
-                    openings.add(session);
-                }
 
-                @Override
-                public void closed(Closed session) {
-                    closings.add(session);
-                }
+                    @Override
+                    public void closed(Closed session) {
+                        closings.add(session);
+                    }
 
-                @Override
-                public void denied(Denied denial) {
-                    denials.add(denial);
-                }
-            })
-            .agentListener(new AgentListener() {
-                @Override
-                public void rejected(ForwardRef forward, InetSocketAddress remoteAddress, String reason) {
-                    agentRejections.add(forward + ": " + reason);
-                }
-            }), new InlineExecutor(), new InlineExecutor());
+                    @Override
+                    public void denied(Denied denial) {
+                        denials.add(denial);
+                    }
+                })
+                .agentListener(new AgentListener() {
+                    @Override
+                    public void rejected(ForwardRef forward, InetSocketAddress remoteAddress, String reason) {
+                        agentRejections.add(forward + ": " + reason);
+                    }
+                }), new InlineExecutor(), new InlineExecutor());
+    }
 
     @AfterEach
     void releaseChannels() {
@@ -170,6 +204,14 @@ abstract class AdmissionTestSupport {
         authorizerCalls.incrementAndGet();
         if (forward.equals(ref(BROKEN))) {
             throw new IllegalStateException("policy store unavailable");
+        }
+        Runnable meanwhile = whileAuthorizing;
+        if (meanwhile != null) {
+            meanwhile.run();
+        }
+        RuntimeException failure = policyFailure;
+        if (failure != null) {
+            throw failure;
         }
         Decision fixed = policy;
         if (fixed != null) {
@@ -227,10 +269,33 @@ abstract class AdmissionTestSupport {
     }
 
     /** A data connection's preamble, as client and agent write it. */
-    static byte[] preamble(DataPreamble.Side side, SessionTicket ticket) {
-        ByteBuf buf = Unpooled.buffer(DataPreamble.LENGTH);
-        new DataPreamble(side, ticket).writeTo(buf);
+    static byte[] preamble(DataPreamble preamble) {
+        ByteBuf buf = Unpooled.buffer(preamble.length());
+        preamble.writeTo(buf);
         return bytes(buf);
+    }
+
+    /** The preamble of a client's data connection: the sealed pass its grant carried. */
+    static byte[] clientPreamble(byte[] pass) {
+        return preamble(DataPreamble.client(pass));
+    }
+
+    /** The preamble of an agent's data connection: the ticket its DIAL carried. */
+    static byte[] agentPreamble(SessionTicket ticket) {
+        return preamble(DataPreamble.agent(ticket));
+    }
+
+    /** All a data connection was told: one {@link DataRefusal}, nothing before or after it. */
+    static DataRefusal refusal(RawPeer data) {
+        ByteBuf said = Unpooled.wrappedBuffer(data.received());
+        try {
+            DataRefusal refusal = DataRefusal.read(said);
+            assertThat(refusal).as("a whole refusal").isNotNull();
+            assertThat(said.readableBytes()).as("nothing after the refusal").isZero();
+            return refusal;
+        } finally {
+            said.release();
+        }
     }
 
     static byte[] bytes(ByteBuf buf) {
@@ -275,7 +340,12 @@ abstract class AdmissionTestSupport {
      * directly; the peer writes frames as bytes.
      */
     Peer plain(Listener listener) {
-        Admission admission = listener.admission(relay);
+        return plain(relay, listener);
+    }
+
+    /** As {@link #plain(Listener)}, to {@code replica}'s listener. */
+    Peer plain(RelayContext replica, Listener listener) {
+        Admission admission = listener.admission(replica);
         RelayChannel channel = new RelayChannel(PEER, new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
@@ -297,10 +367,15 @@ abstract class AdmissionTestSupport {
      * {@code peerTls}. The TLS handshake runs when the peer first sends.
      */
     Peer tls(SslContext listenerTls, Listener listener, SslContext peerTls) {
+        return tls(relay, listenerTls, listener, peerTls);
+    }
+
+    /** As {@link #tls(SslContext, Listener, SslContext)}, to {@code replica}'s listener. */
+    Peer tls(RelayContext replica, SslContext listenerTls, Listener listener, SslContext peerTls) {
         RelayChannel channel = new RelayChannel(PEER, new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
-                ch.pipeline().addLast("sniffer", listener.sniffer(relay, listenerTls));
+                ch.pipeline().addLast("sniffer", listener.sniffer(replica, listenerTls));
             }
         });
         return track(new TlsPeer(channel, peerTls));
@@ -313,7 +388,12 @@ abstract class AdmissionTestSupport {
 
     /** A connection from {@code from} to {@code listener}'s real pipeline whose peer sends and reads plain bytes. */
     RawPeer raw(Listener listener, InetSocketAddress from) {
-        ListenerSniffer sniffer = listener.sniffer(relay, listener.tls());
+        return raw(relay, listener, from);
+    }
+
+    /** As {@link #raw(Listener, InetSocketAddress)}, to {@code replica}'s listener. */
+    RawPeer raw(RelayContext replica, Listener listener, InetSocketAddress from) {
+        ListenerSniffer sniffer = listener.sniffer(replica, listener.tls());
         return track(new RawPeer(new RelayChannel(from, new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
@@ -343,7 +423,12 @@ abstract class AdmissionTestSupport {
 
     /** Alice's control connection for {@link #DB} on the client listener, admitted. */
     Peer aliceClient() {
-        Peer client = tls(CLIENT_LISTENER_TLS, Listener.CLIENT, TlsContexts.client(CA.certificate(), ALICE_DB))
+        return aliceClient(relay);
+    }
+
+    /** Alice's control connection for {@link #DB} on {@code replica}'s client listener, admitted. */
+    Peer aliceClient(RelayContext replica) {
+        Peer client = tls(replica, CLIENT_LISTENER_TLS, Listener.CLIENT, TlsContexts.client(CA.certificate(), ALICE_DB))
                 .send(clientHello(Role.CLIENT, DB));
         assertThat(client.welcome().accepted()).isTrue();
         return client;
@@ -351,19 +436,27 @@ abstract class AdmissionTestSupport {
 
     /** The agent of {@link #DB} on the agent listener, admitted. */
     Peer dbAgent() {
-        Peer agent = plain(Listener.AGENT).send(agentHello(DB, DB_TOKEN));
+        return dbAgent(relay);
+    }
+
+    /** The agent of {@link #DB} on {@code replica}'s agent listener, admitted (an agent links every replica). */
+    Peer dbAgent(RelayContext replica) {
+        Peer agent = plain(replica, Listener.AGENT).send(agentHello(DB, DB_TOKEN));
         assertThat(agent.welcome().accepted()).isTrue();
         return agent;
     }
 
-    /** A session the relay granted on request 1: what the client and the agent were told. */
-    record Granted(Peer client, Peer agent, Frame.Grant grant, Frame.Dial dial) {
-        SessionTicket ticket() {
-            return grant.ticket();
+    /**
+     * A session the relay granted on a client's control connection: the sealed pass the client was given. Nothing
+     * else happened yet: no session, no audit record, no DIAL; the replica the pass reaches opens the session.
+     */
+    record Granted(Peer client, Peer agent, Frame.Grant grant) {
+        byte[] pass() {
+            return grant.pass();
         }
 
-        ClientSession session(RelayContext relay) {
-            return relay.tickets.get(grant.ticket());
+        String sessionId() {
+            return grant.sessionId();
         }
     }
 
@@ -371,17 +464,97 @@ abstract class AdmissionTestSupport {
     Granted granted() {
         Peer agent = dbAgent();
         Peer client = aliceClient();
-        client.send(new Frame.Session(1));
-        List<Frame> toClient = client.fresh();
-        assertThat(toClient).singleElement().isInstanceOf(Frame.Grant.class);
-        List<Frame> toAgent = agent.fresh();
-        assertThat(toAgent).singleElement().isInstanceOf(Frame.Dial.class);
-        return new Granted(client, agent, (Frame.Grant) toClient.get(0), (Frame.Dial) toAgent.get(0));
+        return grant(client, agent, 1);
     }
 
-    /** The relay's side of a connection: a remote address like a socket's, and a clock that moves only when told. */
+    /** Asks for session {@code requestId} on {@code client}'s control connection: granted, and no DIAL yet. */
+    static Granted grant(Peer client, Peer agent, int requestId) {
+        client.send(new Frame.Session(requestId));
+        List<Frame> toClient = client.fresh();
+        assertThat(toClient).singleElement().isInstanceOf(Frame.Grant.class);
+        assertThat(((Frame.Grant) toClient.get(0)).streamId()).isEqualTo(requestId);
+        assertThat(agent.fresh()).as("no DIAL before a data connection presents the pass").isEmpty();
+        return new Granted(client, agent, (Frame.Grant) toClient.get(0));
+    }
+
+    /**
+     * A session opened from its pass: the client's data connection presented it (and what the client sent after
+     * it waits there), the opening was recorded, and the agent was told to dial with a fresh ticket.
+     */
+    record Opened(Peer client, Peer agent, Frame.Grant grant, RawPeer data, Frame.Dial dial) {
+        SessionTicket ticket() {
+            return dial.ticket();
+        }
+
+        String sessionId() {
+            return grant.sessionId();
+        }
+    }
+
+    /** Session 1 granted and opened on this replica; {@code clientSends} follow the client's preamble. */
+    Opened opened(byte[]... clientSends) {
+        return open(granted(), clientSends);
+    }
+
+    /** Opens {@code granted} with a client data connection to this replica from {@link #PEER}. */
+    Opened open(Granted granted, byte[]... clientSends) {
+        return open(granted, raw(Listener.CLIENT), granted.agent(), clientSends);
+    }
+
+    /**
+     * Opens {@code granted} on whichever replica {@code data} reached: it presents the pass, then {@code clientSends};
+     * {@code agent}, that replica's agent connection, is told to dial.
+     */
+    static Opened open(Granted granted, RawPeer data, Peer agent, byte[]... clientSends) {
+        byte[][] parts = new byte[clientSends.length + 1][];
+        parts[0] = clientPreamble(granted.pass());
+        System.arraycopy(clientSends, 0, parts, 1, clientSends.length);
+        data.send(parts);
+        assertThat(data.closedByRelay()).as("the pass opened a session").isFalse();
+        List<Frame> toAgent = agent.fresh();
+        assertThat(toAgent).singleElement().isInstanceOf(Frame.Dial.class);
+        Frame.Dial dial = (Frame.Dial) toAgent.get(0);
+        assertThat(dial.sessionId()).isEqualTo(granted.sessionId());
+        return new Opened(granted.client(), agent, granted.grant(), data, dial);
+    }
+
+    /** A relay clock that moves only when told. */
+    static final class MovableClock extends Clock {
+        private volatile Instant now;
+
+        MovableClock(Instant start) {
+            this.now = start;
+        }
+
+        void advance(Duration by) {
+            now = now.plus(by);
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return java.time.ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            throw new UnsupportedOperationException();
+        }
+    }
+
+    /**
+     * The relay's side of a connection: a remote address like a socket's, and an event loop with a clock that moves
+     * only when told. The event loop is another embedded channel's, which stays open until the test ends: a real event
+     * loop outlives the connections it serves, and timers a closing connection leaves on it (a session's grace for the
+     * agent's report, say) still run; an embedded channel's own loop would drop them when it closes.
+     */
     static final class RelayChannel extends EmbeddedChannel {
         final MockTicker clock;
+        private final EmbeddedChannel loop;
         private final InetSocketAddress remote;
 
         RelayChannel(InetSocketAddress remote, ChannelInitializer<Channel> initializer) {
@@ -389,15 +562,35 @@ abstract class AdmissionTestSupport {
         }
 
         private RelayChannel(InetSocketAddress remote, ChannelInitializer<Channel> initializer, MockTicker clock) {
-            super(EmbeddedChannel.builder().handlers(initializer).ticker(clock));
+            super(EmbeddedChannel.builder().handlers(initializer).register(false));
             this.clock = clock;
             this.remote = remote;
+            this.loop = EmbeddedChannel.builder().ticker(clock).build();
+            loop.eventLoop().register(this).syncUninterruptibly();
         }
 
         @Override
         protected SocketAddress remoteAddress0() {
-            // null while the constructor registers the channel (before the field is set): Netty caches no null
             return remote;
+        }
+
+        /** Runs what is due on the event loop this connection is on (or, once it closed, was on first). */
+        void runLoop() {
+            if (isRegistered()) {
+                runPendingTasks();
+            } else {
+                loop.runPendingTasks();
+            }
+        }
+
+        /** Runs the timers due on that event loop; the next one's time, or -1 if none is left. */
+        long runLoopTimers() {
+            return isRegistered() ? runScheduledPendingTasks() : loop.runScheduledPendingTasks();
+        }
+
+        void release() {
+            finishAndReleaseAll();
+            loop.finishAndReleaseAll();
         }
     }
 
@@ -425,19 +618,19 @@ abstract class AdmissionTestSupport {
         /** Moves the relay side's clock and runs what became due. */
         Connection advance(Duration by) {
             relaySide.clock.advance(by.toNanos(), TimeUnit.NANOSECONDS);
-            relaySide.runScheduledPendingTasks();
-            relaySide.runPendingTasks();
+            relaySide.runLoopTimers();
+            relaySide.runLoop();
             collect();
             return this;
         }
 
         /** Whether anything is still scheduled on the relay side's event loop (a timer the connection left). */
         boolean timersLeft() {
-            return relaySide.runScheduledPendingTasks() != -1;
+            return relaySide.runLoopTimers() != -1;
         }
 
         void release() {
-            relaySide.finishAndReleaseAll();
+            relaySide.release();
         }
     }
 
@@ -510,12 +703,12 @@ abstract class AdmissionTestSupport {
             } else {
                 bytes.release();
             }
-            relaySide.runPendingTasks();
+            relaySide.runLoop();
         }
 
         @Override
         void collect() {
-            relaySide.runPendingTasks();
+            relaySide.runLoop();
             for (Object out; (out = relaySide.readOutbound()) != null; ) {
                 decoder.writeInbound(out);
             }
@@ -579,7 +772,11 @@ abstract class AdmissionTestSupport {
         }
 
         private static boolean transfer(EmbeddedChannel from, EmbeddedChannel to) {
-            from.runPendingTasks();
+            if (from instanceof RelayChannel relaySide) {
+                relaySide.runLoop();
+            } else {
+                from.runPendingTasks();
+            }
             boolean moved = false;
             for (Object bytes; (bytes = from.readOutbound()) != null; ) {
                 moved = true;
@@ -619,13 +816,13 @@ abstract class AdmissionTestSupport {
             if (relaySide.isOpen()) {
                 relaySide.writeInbound(Unpooled.wrappedBuffer(all));
             }
-            relaySide.runPendingTasks();
+            relaySide.runLoop();
             return this;
         }
 
         @Override
         void collect() {
-            relaySide.runPendingTasks();
+            relaySide.runLoop();
             for (Object out; (out = relaySide.readOutbound()) != null; ) {
                 ByteBuf buf = (ByteBuf) out;
                 try {

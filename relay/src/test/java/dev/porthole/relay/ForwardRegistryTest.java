@@ -21,8 +21,8 @@ class ForwardRegistryTest {
     private static final ClientIdentity ALICE = new ClientIdentity("alice", List.of("sre"), ForwardRef.parse("shop/db"), "uid-1", Instant.MAX);
 
     private static ClientSession session(int n, ForwardRef forward) {
-        // the registry needs a session's forward only: no address, no control connection
-        return new ClientSession("session-" + n, ALICE, null, false, forward, Instant.now(), null, 2 * n + 1);
+        // the registry needs a session's forward only: no address, no control connection, no event loop
+        return new ClientSession("session-" + n, ALICE, null, false, forward, Instant.now(), null, 2 * n + 1, null);
     }
 
     @Test

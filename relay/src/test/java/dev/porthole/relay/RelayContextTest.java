@@ -12,8 +12,11 @@ class RelayContextTest {
     @DisplayName("an audit report the listener queue cannot take is counted, not dropped silently; a failing listener is survived")
     void reportsAreNeverDroppedSilently() {
         // given: a listener queue that is full, and one that runs reports inline
-        RelayContext full = new RelayContext(RelayServer.builder(), new InlineExecutor(), InlineExecutor.refusing());
-        RelayContext working = new RelayContext(RelayServer.builder(), new InlineExecutor(), new InlineExecutor());
+        // (every replica derives its pass seal from the serving key: a context has one)
+        RelayContext full = new RelayContext(RelayServer.builder().serverKey(AdmissionTestSupport.RELAY_KEY),
+                new InlineExecutor(), InlineExecutor.refusing());
+        RelayContext working = new RelayContext(RelayServer.builder().serverKey(AdmissionTestSupport.RELAY_KEY),
+                new InlineExecutor(), new InlineExecutor());
         AtomicInteger delivered = new AtomicInteger();
 
         // when
