@@ -8,7 +8,11 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 PACKAGES=(containerd runc containernetworking-plugins iptables umoci debootstrap jq binutils gcc libc6-dev
-          openjdk-17-jdk-headless openjdk-17-jmods util-linux iproute2)
+          openjdk-17-jdk-headless util-linux iproute2)
+# bookworm's JDK package carries jlink's modules; later releases split them into openjdk-17-jmods
+if apt-cache show openjdk-17-jmods >/dev/null 2>&1; then
+  PACKAGES+=(openjdk-17-jmods)
+fi
 BINARIES=(/usr/bin/containerd /usr/bin/ctr /usr/sbin/runc /usr/lib/cni/bridge /usr/lib/cni/host-local /usr/lib/cni/loopback
           /usr/sbin/iptables /usr/bin/umoci /usr/sbin/debootstrap /usr/bin/jq /usr/bin/objcopy /usr/bin/gcc
           /usr/lib/jvm/java-17-openjdk-amd64/jmods/java.base.jmod /usr/bin/nsenter /usr/bin/unshare /sbin/ip)

@@ -105,18 +105,20 @@ class RelayFuzzIT {
 
     /**
      * A plain connection that looks like a data connection: the preamble's magic, then a mutated rest (version, side,
-     * a ticket no session has), and noise after it. The relay closes it; nothing joins a session.
+     * length, an agent ticket no session has or a client pass no relay sealed), and noise after it. The relay closes
+     * it; nothing joins or opens a session.
      */
     private void fuzzData(int port, long seed, AtomicInteger framesSent) {
         Random random = new Random(seed);
         try (Socket socket = new Socket("localhost", port)) {
             socket.setSoTimeout(2000);
-            java.nio.ByteBuffer preamble = java.nio.ByteBuffer.allocate(dev.porthole.protocol.DataPreamble.LENGTH);
+            int side = 1 + random.nextInt(2);
+            byte[] credential = new byte[side == 2 ? dev.porthole.protocol.SessionTicket.LENGTH : 1 + random.nextInt(400)];
+            random.nextBytes(credential);
+            java.nio.ByteBuffer preamble = java.nio.ByteBuffer.allocate(dev.porthole.protocol.DataPreamble.HEADER_LENGTH
+                    + credential.length);
             preamble.putInt(dev.porthole.protocol.DataPreamble.MAGIC).putShort((short) Protocol.VERSION)
-                    .put((byte) (1 + random.nextInt(2)));
-            byte[] ticket = new byte[dev.porthole.protocol.SessionTicket.LENGTH];
-            random.nextBytes(ticket);
-            preamble.put(ticket);
+                    .put((byte) side).putShort((short) credential.length).put(credential);
             byte[] bytes = preamble.array();
             int flips = random.nextInt(3);
             for (int f = 0; f < flips; f++) {

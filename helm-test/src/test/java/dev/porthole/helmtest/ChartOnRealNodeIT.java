@@ -104,16 +104,19 @@ class ChartOnRealNodeIT {
         assertThat(operator.getRestartCount()).as("liveness never failed").isZero();
         assertThat(pod.getSpec().getContainers().get(0).getPorts()).extracting(p -> p.getName())
                 .containsExactly("http-metrics");
+        // the chart's default: two relay replicas
         Deployment r = admin.apps().deployments().inNamespace(NAMESPACE).withName(RELEASE + "-relay")
-                .waitUntilCondition(x -> x != null && x.getStatus() != null && Integer.valueOf(1).equals(x.getStatus().getReadyReplicas()),
+                .waitUntilCondition(x -> x != null && x.getStatus() != null && Integer.valueOf(2).equals(x.getStatus().getReadyReplicas()),
                         180, TimeUnit.SECONDS);
-        Pod relayPod = admin.pods().inNamespace(NAMESPACE).withLabels(r.getSpec().getSelector().getMatchLabels()).list()
-                .getItems().get(0);
-        assertThat(relayPod.getSpec().getServiceAccountName()).isEqualTo(RELEASE + "-relay");
-        assertThat(relayPod.getSpec().getContainers().get(0).getArgs()).containsExactly("relay");
-        ContainerStatus relay = relayPod.getStatus().getContainerStatuses().get(0);
-        assertThat(relay.getImage()).isEqualTo(NodeImages.OPERATOR);
-        assertThat(relay.getReady()).as("the relay's readiness probe passed").isTrue();
+        List<Pod> relayPods = admin.pods().inNamespace(NAMESPACE).withLabels(r.getSpec().getSelector().getMatchLabels()).list()
+                .getItems();
+        assertThat(relayPods).hasSize(2).allSatisfy(relayPod -> {
+            assertThat(relayPod.getSpec().getServiceAccountName()).isEqualTo(RELEASE + "-relay");
+            assertThat(relayPod.getSpec().getContainers().get(0).getArgs()).containsExactly("relay");
+            ContainerStatus relay = relayPod.getStatus().getContainerStatuses().get(0);
+            assertThat(relay.getImage()).isEqualTo(NodeImages.OPERATOR);
+            assertThat(relay.getReady()).as("the relay's readiness probe passed").isTrue();
+        });
     }
 
     @Test
@@ -147,7 +150,12 @@ class ChartOnRealNodeIT {
         Pod target = admin.pods().inNamespace(ns).withName("orders-db-0").get();
         String agent = target.getSpec().getEphemeralContainers().get(0).getName();
         String agentLog = admin.pods().inNamespace(ns).withName("orders-db-0").inContainer(agent).getLog();
-        assertThat(agentLog).contains("tls=OPENSSL").contains("porthole-relay." + NAMESPACE + ".svc");
+        // the agent dials the relays' headless Service by its DNS name and links both replicas
+        assertThat(agentLog).contains("tls=OPENSSL").contains("porthole-relay-agents." + NAMESPACE + ".svc");
+        await().atMost(Duration.ofSeconds(60)).until(() -> admin.events().v1().events().inNamespace(ns)
+                .withLabel("porthole.dev/forward", "orders-db-debug").list().getItems().stream()
+                .filter(e -> "AgentConnected".equals(e.getReason())).map(e -> e.getReportingInstance()).distinct()
+                .count() == 2);
         assertThat(pf.getStatus().getRelay().getAddress()).as("users are told the chart's external address")
                 .isEqualTo(RealNode.NODE_ADDRESS + ":7444");
 

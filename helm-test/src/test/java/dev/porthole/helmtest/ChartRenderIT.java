@@ -15,6 +15,7 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
@@ -69,7 +70,8 @@ class ChartRenderIT {
                 "ClusterRole/porthole-requester", "ClusterRole/porthole-forwards", "Service/porthole-relay",
                 "Service/porthole-metrics", "Deployment/porthole", "PodDisruptionBudget/porthole",
                 "ServiceAccount/porthole-relay", "ClusterRole/porthole-relay", "ClusterRoleBinding/porthole-relay",
-                "Deployment/porthole-relay", "Service/porthole-relay-metrics",
+                "Deployment/porthole-relay", "Service/porthole-relay-metrics", "Service/porthole-relay-agents",
+                "PodDisruptionBudget/porthole-relay",
                 "Secret/porthole-ca", "Secret/porthole-relay-tls",
                 "ValidatingAdmissionPolicy/porthole-creator", "ValidatingAdmissionPolicyBinding/porthole-creator");
         assertThat(r.objects()).allSatisfy(o -> assertThat(o.getMetadata().getLabels()).containsKeys(
@@ -94,7 +96,8 @@ class ChartRenderIT {
         assertThat(env(c)).containsEntry("PORTHOLE_LEADER_ELECTION", "false")
                 .containsEntry("PORTHOLE_AGENT_IMAGE", "ghcr.io/porthole-dev/porthole-agent:0.1.0")
                 .containsEntry("PORTHOLE_RELAY_SERVICE", "porthole-relay")
-                .containsEntry("PORTHOLE_RELAY_AGENT_HOST", "porthole-relay.porthole-system.svc")
+                // agents dial the headless Service: its name resolves to every relay replica, and they link each
+                .containsEntry("PORTHOLE_RELAY_AGENT_HOST", "porthole-relay-agents.porthole-system.svc")
                 .containsEntry("PORTHOLE_RELAY_CLIENT_HOST", "porthole-relay.porthole-system.svc")
                 .containsEntry("PORTHOLE_RELAY_AGENT_PORT", "7443")
                 .containsEntry("PORTHOLE_RELAY_CLIENT_PORT", "7444")
@@ -107,7 +110,7 @@ class ChartRenderIT {
         assertThat(c.getPorts()).extracting(p -> p.getName()).containsExactly("http-metrics");
         // the relay: the same image run as "relay", its own ServiceAccount, its certificate mounted
         Deployment relayDeployment = r.one(Deployment.class, "porthole-relay");
-        assertThat(relayDeployment.getSpec().getReplicas()).isEqualTo(1);
+        assertThat(relayDeployment.getSpec().getReplicas()).isEqualTo(2);
         var relayPod = relayDeployment.getSpec().getTemplate().getSpec();
         assertThat(relayPod.getServiceAccountName()).isEqualTo("porthole-relay");
         Container relayContainer = relayPod.getContainers().get(0);
@@ -126,6 +129,18 @@ class ChartRenderIT {
                 .doesNotContainKey("porthole.dev/relay-leader");
         assertThat(relayDeployment.getSpec().getTemplate().getMetadata().getLabels())
                 .containsAllEntriesOf(relay.getSpec().getSelector());
+        Service agents = r.one(Service.class, "porthole-relay-agents");
+        assertThat(agents.getSpec().getClusterIP()).isEqualTo("None");
+        assertThat(agents.getSpec().getSelector()).isEqualTo(relay.getSpec().getSelector());
+        assertThat(agents.getSpec().getPorts()).extracting(p -> p.getName()).containsExactly("relay-agents");
+        // two replicas: spread over nodes, and drained one at a time
+        assertThat(relayPod.getTopologySpreadConstraints()).singleElement().satisfies(t -> {
+            assertThat(t.getTopologyKey()).isEqualTo("kubernetes.io/hostname");
+            assertThat(t.getLabelSelector().getMatchLabels()).containsAllEntriesOf(relay.getSpec().getSelector());
+        });
+        PodDisruptionBudget relayBudget = r.one(PodDisruptionBudget.class, "porthole-relay");
+        assertThat(relayBudget.getSpec().getMaxUnavailable().getIntVal()).isEqualTo(1);
+        assertThat(relayBudget.getSpec().getSelector().getMatchLabels()).isEqualTo(relay.getSpec().getSelector());
     }
 
     @Test

@@ -33,13 +33,16 @@ import java.util.Map;
  * @param relayMode        whether the operator runs the relay ({@link RelayMode#EMBEDDED}) or a relay Deployment runs
  *                         apart ({@link RelayMode#SEPARATE}); then the relay settings above say where agents and clients
  *                         reach it, and the operator binds nothing
+ * @param relayAgentAddresses what injected agents are told to dial: empty for {@code relayAgentHost:relayAgentPort}
+ *                         (a name resolving to every replica), else a comma-separated host:port list, for replicas not
+ *                         behind one name
  */
 public record OperatorSettings(String namespace, String instance, String agentImage, String relayBindAddress,
                                int relayAgentPort, int relayClientPort, String relayAgentHost, String relayClientHost,
                                List<String> extraRelayNames, boolean leaderElection, String leaseName,
                                int relayClientAdvertisedPort, int httpPort, Duration relayDrain,
                                int relayExternalClientPort, ClientAddresses relayExternalClientAddresses,
-                               RelayMode relayMode) {
+                               RelayMode relayMode, String relayAgentAddresses) {
 
     public static final String DEFAULT_AGENT_IMAGE = "ghcr.io/porthole-dev/porthole-agent:0.1.0";
     public static final String DEFAULT_LEASE_NAME = "porthole-operator-leader";
@@ -53,7 +56,7 @@ public record OperatorSettings(String namespace, String instance, String agentIm
                             List<String> extraRelayNames) {
         this(namespace, instance, agentImage, relayBindAddress, relayAgentPort, relayClientPort, relayAgentHost,
                 relayClientHost, extraRelayNames, false, DEFAULT_LEASE_NAME, 0, DEFAULT_HTTP_PORT, Duration.ZERO, -1,
-                ClientAddresses.PRESERVED, RelayMode.EMBEDDED);
+                ClientAddresses.PRESERVED, RelayMode.EMBEDDED, "");
     }
 
     public static OperatorSettings fromEnvironment(Map<String, String> env) {
@@ -77,21 +80,23 @@ public record OperatorSettings(String namespace, String instance, String agentIm
                         Long.toString(DEFAULT_RELAY_DRAIN.toSeconds())))),
                 Integer.parseInt(env.getOrDefault("PORTHOLE_RELAY_EXTERNAL_CLIENT_PORT", "-1")),
                 ClientAddresses.parse(env.getOrDefault("PORTHOLE_RELAY_EXTERNAL_CLIENT_ADDRESSES", "Preserved")),
-                RelayMode.parse(env.getOrDefault("PORTHOLE_RELAY_MODE", "Embedded")));
+                RelayMode.parse(env.getOrDefault("PORTHOLE_RELAY_MODE", "Embedded")),
+                env.getOrDefault("PORTHOLE_RELAY_AGENT_ADDRESSES", "").strip());
     }
 
     /** As this, with leader election on the Lease {@code leaseName}. */
     public OperatorSettings withLeaderElection(String leaseName) {
         return new OperatorSettings(namespace, instance, agentImage, relayBindAddress, relayAgentPort, relayClientPort,
                 relayAgentHost, relayClientHost, extraRelayNames, true, leaseName, relayClientAdvertisedPort, httpPort,
-                relayDrain, relayExternalClientPort, relayExternalClientAddresses, relayMode);
+                relayDrain, relayExternalClientPort, relayExternalClientAddresses, relayMode, relayAgentAddresses);
     }
 
     /** As this, with the relay running apart ({@link RelayMode#SEPARATE}) where the relay settings say. */
     public OperatorSettings withSeparateRelay() {
         return new OperatorSettings(namespace, instance, agentImage, relayBindAddress, relayAgentPort, relayClientPort,
                 relayAgentHost, relayClientHost, extraRelayNames, leaderElection, leaseName, relayClientAdvertisedPort,
-                httpPort, relayDrain, relayExternalClientPort, relayExternalClientAddresses, RelayMode.SEPARATE);
+                httpPort, relayDrain, relayExternalClientPort, relayExternalClientAddresses, RelayMode.SEPARATE,
+                relayAgentAddresses);
     }
 
     /** Every name the relay certificate must carry. */

@@ -101,7 +101,9 @@ public final class PortholeOperator implements AutoCloseable {
         int clientPort = settings.relayClientAdvertisedPort() > 0 ? settings.relayClientAdvertisedPort() : listenerClientPort;
         // with an external listener, clients outside are told its address, and Cluster-scope clients the in-cluster one
         String inCluster = external ? settings.relayAgentHost() + ":" + listenerClientPort : null;
-        RelayEndpoints endpoints = new RelayEndpoints(settings.relayAgentHost() + ":" + agentPort,
+        String agentAddress = settings.relayAgentAddresses().isEmpty() ? settings.relayAgentHost() + ":" + agentPort
+                : settings.relayAgentAddresses();
+        RelayEndpoints endpoints = new RelayEndpoints(agentAddress,
                 settings.relayClientHost() + ":" + clientPort, inCluster, ca.keyMaterial().certificateChainPem());
         AtomicBoolean leading = new AtomicBoolean(!settings.leaderElection());
         AtomicBoolean closing = new AtomicBoolean();

@@ -106,8 +106,9 @@ final class RelayContext {
     }
 
     String nextId(String prefix) {
+        // the replica's random part keeps ids apart across replicas and restarts
         return prefix + "-" + Long.toString(ids.incrementAndGet(), 36) + "-"
-                + Long.toString(System.nanoTime() & 0xffffff, 36);
+                + Long.toString(replica & 0xffffffffL, 36);
     }
 
     /**

@@ -71,7 +71,7 @@ final class SessionOpening {
                 + remote.getAddress().getHostAddress() + ", the session was granted to "
                 + pass.clientAddress().getHostAddress()
                 : !now.isBefore(identity.notAfter()) ? "certificate expired at " + identity.notAfter()
-                : relay.spentPasses.spend(pass);
+                : relay.spentPasses.spent(pass) ? "session pass for " + pass.sessionId() + " was used already" : null;
         if (invalid != null) {
             deny(EndReason.DENIED, invalid);
             return;
@@ -95,6 +95,11 @@ final class SessionOpening {
             deny(EndReason.AGENT_UNAVAILABLE, "no agent of forward " + forward + " is connected to this relay replica");
             return;
         }
+        String spent = relay.spentPasses.spend(pass); // from here the pass is used, whatever follows
+        if (spent != null) {
+            deny(EndReason.DENIED, spent);
+            return;
+        }
         SessionRequests control = pass.issuer() == relay.replica ? relay.controls.get(pass.controlId()) : null;
         ClientSession session = new ClientSession(pass.sessionId(), identity, remote, external, forward,
                 relay.clock.instant(), control, pass.requestId(), loop());
@@ -111,10 +116,8 @@ final class SessionOpening {
         }, (recorded, error) -> {
             if (error != null) {
                 unrecorded(session, error);
-            } else if (!clientData.isActive()) {
-                relay.registry.removeSession(session);
-                session.discard();
             } else {
+                // a client gone meanwhile ends the recorded session at once, through its close record
                 started(session, agent, decision, control);
             }
         });
@@ -148,6 +151,9 @@ final class SessionOpening {
             return;
         }
         outcome.opened(session);
+        if (session.ended().isDone()) {
+            return; // the client left, or its early bytes were too many: no agent is asked to dial for nothing
+        }
         agent.dial(session, pass.certificateSha256());
         LOG.atInfo().addKeyValue("forward", forward).addKeyValue("session", session.id()).addKeyValue("peer", remote)
                 .addKeyValue("user", identity.username()).log("session opened");

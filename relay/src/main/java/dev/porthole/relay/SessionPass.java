@@ -30,7 +30,7 @@ record SessionPass(String sessionId, ClientIdentity identity, byte[] certificate
             out.writeByte(VERSION);
             out.writeUTF(sessionId);
             out.writeUTF(identity.username());
-            out.writeByte(identity.groups().size());
+            out.writeShort(identity.groups().size());
             for (String group : identity.groups()) {
                 out.writeUTF(group);
             }
@@ -66,7 +66,7 @@ record SessionPass(String sessionId, ClientIdentity identity, byte[] certificate
         }
         String sessionId = in.readUTF();
         String username = in.readUTF();
-        int groupCount = in.readUnsignedByte();
+        int groupCount = in.readUnsignedShort();
         List<String> groups = new ArrayList<>(groupCount);
         for (int i = 0; i < groupCount; i++) {
             groups.add(in.readUTF());

@@ -26,6 +26,24 @@ final class SpentPasses {
 
     /** Why {@code pass} cannot be spent (used already, or too many live), or null once it is recorded as spent. */
     synchronized String spend(SessionPass pass) {
+        forgetExpired();
+        if (spent.containsKey(key(pass))) {
+            return "session pass for " + pass.sessionId() + " was used already";
+        }
+        if (spent.size() >= MAX) {
+            return "the relay holds " + MAX + " live session passes; try again in a few seconds";
+        }
+        spent.put(key(pass), pass.validUntil());
+        return null;
+    }
+
+    /** Whether {@code pass} was spent here already (a check before the work of opening; {@link #spend} decides). */
+    synchronized boolean spent(SessionPass pass) {
+        forgetExpired();
+        return spent.containsKey(key(pass));
+    }
+
+    private void forgetExpired() {
         Instant now = clock.instant();
         for (Iterator<Map.Entry<String, Instant>> it = spent.entrySet().iterator(); it.hasNext(); ) {
             if (it.next().getValue().isAfter(now)) {
@@ -33,14 +51,11 @@ final class SpentPasses {
             }
             it.remove();
         }
-        if (spent.containsKey(pass.sessionId())) {
-            return "session pass for " + pass.sessionId() + " was used already";
-        }
-        if (spent.size() >= MAX) {
-            return "the relay holds " + MAX + " live session passes; try again in a few seconds";
-        }
-        spent.put(pass.sessionId(), pass.validUntil());
-        return null;
+    }
+
+    /** The granting replica and its session id: ids are drawn per replica. */
+    private static String key(SessionPass pass) {
+        return Long.toHexString(pass.issuer()) + "/" + pass.sessionId();
     }
 
     synchronized int size() {

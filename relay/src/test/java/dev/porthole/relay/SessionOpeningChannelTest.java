@@ -16,7 +16,6 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -297,8 +296,6 @@ class SessionOpeningChannelTest extends AdmissionTestSupport {
     // 3. what each side is owed
 
     @Test
-    @Disabled("relay bug: SessionOpening.admit discards a session whose client left while its opening was recorded"
-            + " (registry.removeSession + session.discard) without a SessionListener.closed record")
     @DisplayName("an opening that was recorded always gets its close record, even when the client left while it was"
             + " recorded")
     void recordedOpeningIsAlwaysClosed() {
@@ -323,8 +320,6 @@ class SessionOpeningChannelTest extends AdmissionTestSupport {
     }
 
     @Test
-    @Disabled("relay bug: SessionOpening.started calls agent.dial after outcome.opened even when the session ended in it"
-            + " (the splice cut the client off); the ended session stays in AgentConnection.dialled")
     @DisplayName("the agent is not told to dial a session that ended while it opened (its client sent more than 64 KiB"
             + " with its preamble)")
     void sessionEndedWhileOpeningIsNotDialled() {

@@ -1,6 +1,7 @@
 package dev.porthole.sidecar;
 
 import dev.porthole.protocol.ForwardRef;
+import dev.porthole.protocol.RelayAddress;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -44,13 +45,28 @@ class AgentSettingsTest {
     }
 
     @Test
+    @DisplayName("several relay addresses, separated by commas, are all linked; a bad one is refused by name")
+    void readsSeveralRelays() {
+        // given
+        Map<String, String> env = environment();
+        env.put("PORTHOLE_RELAY_ADDRESS", "porthole-relay-agents.porthole.svc:7443, 10.1.2.3:7444");
+        // when
+        AgentConfig config = AgentSettings.read(env, new String[0]);
+        // then
+        assertThat(config.relays()).containsExactly(new RelayAddress("porthole-relay-agents.porthole.svc", 7443),
+                new RelayAddress("10.1.2.3", 7444));
+        env.put("PORTHOLE_RELAY_ADDRESS", "relay-a:7443,relay-b");
+        assertThatThrownBy(() -> AgentSettings.read(env, new String[0]))
+                .isInstanceOf(AgentSettings.InvalidSettingsException.class).hasMessageContaining("relay-b");
+    }
+
+    @Test
     @DisplayName("the operator's environment variables configure the agent, target host defaulting to loopback")
     void readsEnvironment() {
         // given / when
         AgentConfig config = AgentSettings.read(environment(), new String[0]);
         // then
-        assertThat(config.relayHost()).isEqualTo("relay.porthole.svc");
-        assertThat(config.relayPort()).isEqualTo(7443);
+        assertThat(config.relays()).containsExactly(new RelayAddress("relay.porthole.svc", 7443));
         assertThat(config.forward()).isEqualTo(new ForwardRef("shop", "orders-db"));
         assertThat(config.token()).isEqualTo("secret");
         assertThat(config.targetHost()).isEqualTo("127.0.0.1");

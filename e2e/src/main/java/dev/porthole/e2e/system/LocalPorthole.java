@@ -42,18 +42,20 @@ public final class LocalPorthole implements AutoCloseable {
     private final TestCluster cluster;
     private final boolean ownsCluster;
     private final String relayAddress;
-    private final int agentPort;
-    private final int clientPort;
+    /** Each relay replica's agent and client port (one replica: the operator's own relay, or one apart). */
+    private final int[] agentPorts;
+    private final int[] clientPorts;
     private final Path operatorKubeconfig;
     /** The relay's own kubeconfig (its ServiceAccount) when it runs apart, as the chart installs it; else null. */
     private final Path relayKubeconfig;
     private final List<ManagedProcess> clients = new ArrayList<>();
     private final AtomicInteger clientCount = new AtomicInteger();
+    private final AtomicInteger relayStarts = new AtomicInteger();
     private ManagedProcess operator;
-    private ManagedProcess relay;
+    private final ManagedProcess[] relays;
 
     private LocalPorthole(Path root, Path workDir, TestCluster cluster, boolean ownsCluster, Path operatorKubeconfig,
-                          Path relayKubeconfig, String relayAddress) {
+                          Path relayKubeconfig, String relayAddress, int replicas) {
         this.relayKubeconfig = relayKubeconfig;
         this.relayAddress = relayAddress;
         this.root = root;
@@ -61,8 +63,13 @@ public final class LocalPorthole implements AutoCloseable {
         this.cluster = cluster;
         this.ownsCluster = ownsCluster;
         this.operatorKubeconfig = operatorKubeconfig;
-        this.agentPort = FreePorts.next();
-        this.clientPort = FreePorts.next();
+        this.agentPorts = new int[replicas];
+        this.clientPorts = new int[replicas];
+        for (int i = 0; i < replicas; i++) {
+            agentPorts[i] = FreePorts.next();
+            clientPorts[i] = FreePorts.next();
+        }
+        this.relays = new ManagedProcess[replicas];
     }
 
     private static final String ON_CALL_PORT_FORWARD = "porthole-e2e-oncall-port-forward";
@@ -92,29 +99,40 @@ public final class LocalPorthole implements AutoCloseable {
         if (cluster.node().isPresent()) {
             throw new IllegalArgumentException("the cluster has a real node: use startOnRealNode");
         }
-        return start(cluster, false, workDir, "127.0.0.1", false);
+        return start(cluster, false, workDir, "127.0.0.1", 0);
     }
 
     private static LocalPorthole start(TestCluster cluster, boolean ownsCluster, Path workDir) {
         if (cluster.node().isEmpty()) {
             throw new IllegalArgumentException("the cluster has no real node: start it with TestCluster.startWithNode");
         }
-        return start(cluster, ownsCluster, workDir, RealNode.HOST_ADDRESS, true);
+        return start(cluster, ownsCluster, workDir, RealNode.HOST_ADDRESS, 1);
     }
 
     /**
-     * @param separateRelay run the relay as its own process with its own ServiceAccount, as the chart does by default;
-     *                      else in the operator's process
+     * As {@link #startOnRealNode}, with {@code replicas} relay processes apart from the operator, each on its own ports;
+     * agents are told every replica's address (in a cluster, the relays' headless Service name), so each links all.
+     */
+    public static LocalPorthole startOnRealNode(TestCluster cluster, Path workDir, int replicas) {
+        if (cluster.node().isEmpty()) {
+            throw new IllegalArgumentException("the cluster has no real node: start it with TestCluster.startWithNode");
+        }
+        return start(cluster, false, workDir, RealNode.HOST_ADDRESS, replicas);
+    }
+
+    /**
+     * @param separateRelays relay processes with their own ServiceAccount, as the chart installs them by default; 0 for
+     *                       the relay in the operator's process
      */
     private static LocalPorthole start(TestCluster cluster, boolean ownsCluster, Path workDir, String relayAddress,
-                                       boolean separateRelay) {
+                                       int separateRelays) {
         Path kubeconfig = prepareCluster(cluster, workDir);
-        Path relayKubeconfig = separateRelay ? prepareRelay(cluster, workDir) : null;
+        Path relayKubeconfig = separateRelays > 0 ? prepareRelay(cluster, workDir) : null;
         LocalPorthole system = new LocalPorthole(RepoLayout.root(), workDir, cluster, ownsCluster, kubeconfig,
-                relayKubeconfig, relayAddress);
+                relayKubeconfig, relayAddress, Math.max(1, separateRelays));
         system.startOperator();
-        if (separateRelay) {
-            system.startRelay();
+        for (int i = 0; i < separateRelays; i++) {
+            system.startRelay(i);
         }
         return system;
     }
@@ -177,24 +195,29 @@ public final class LocalPorthole implements AutoCloseable {
 
     /** Starts the operator process and waits until its relay listens. */
     public void startOperator() {
-        Map<String, String> env = new HashMap<>(relayEnvironment());
+        Map<String, String> env = new HashMap<>(relayEnvironment(0));
         env.put("KUBECONFIG", operatorKubeconfig.toString());
         env.put("POD_NAME", "porthole-operator-local");
         env.put("PORTHOLE_AGENT_IMAGE", OperatorSettings.DEFAULT_AGENT_IMAGE);
         env.put("PORTHOLE_RELAY_AGENT_HOST", relayAddress);
         env.put("PORTHOLE_RELAY_CLIENT_HOST", relayAddress);
         env.put("PORTHOLE_RELAY_MODE", relayKubeconfig == null ? "Embedded" : "Separate");
+        if (agentPorts.length > 1) {
+            env.put("PORTHOLE_RELAY_AGENT_ADDRESSES", java.util.Arrays.stream(agentPorts)
+                    .mapToObj(port -> relayAddress + ":" + port).collect(java.util.stream.Collectors.joining(",")));
+        }
         List<String> command = new ArrayList<>(List.of(RepoLayout.java(), "-Xmx256m", "-XX:+UseSerialGC"));
         command.addAll(RepoLayout.operatorLaunch(root));
         operator = ManagedProcess.start("operator", command, env, workDir.resolve("logs"));
         operator.awaitOutput(out -> out.contains("porthole operator started"), Duration.ofSeconds(60));
     }
 
-    private Map<String, String> relayEnvironment() {
+    /** The relay settings of replica {@code index} (the operator's are replica 0's: clients are told its address). */
+    private Map<String, String> relayEnvironment(int index) {
         return Map.of("PORTHOLE_NAMESPACE", OPERATOR_NAMESPACE,
                 "PORTHOLE_RELAY_BIND_ADDRESS", relayAddress,
-                "PORTHOLE_RELAY_AGENT_PORT", Integer.toString(agentPort),
-                "PORTHOLE_RELAY_CLIENT_PORT", Integer.toString(clientPort));
+                "PORTHOLE_RELAY_AGENT_PORT", Integer.toString(agentPorts[index]),
+                "PORTHOLE_RELAY_CLIENT_PORT", Integer.toString(clientPorts[index]));
     }
 
     /**
@@ -202,7 +225,7 @@ public final class LocalPorthole implements AutoCloseable {
      * relay's own kubeconfig, its serving certificate written to files from the Secret the operator issued, as the
      * kubelet mounts it; waits until it listens.
      */
-    public void startRelay() {
+    public void startRelay(int index) {
         Path tls = workDir.resolve("relay-tls");
         Secret secret = cluster.admin().secrets().inNamespace(OPERATOR_NAMESPACE)
                 .withName(CaStore.RELAY_SECRET).get();
@@ -214,15 +237,17 @@ public final class LocalPorthole implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        Map<String, String> env = new HashMap<>(relayEnvironment());
+        Map<String, String> env = new HashMap<>(relayEnvironment(index));
         env.put("KUBECONFIG", relayKubeconfig.toString());
-        env.put("POD_NAME", "porthole-relay-local");
+        env.put("POD_NAME", relayInstance(index));
         env.put("PORTHOLE_RELAY_TLS_DIR", tls.toString());
         env.put("PORTHOLE_HTTP_PORT", Integer.toString(FreePorts.next())); // the operator's is 8080
         List<String> command = new ArrayList<>(List.of(RepoLayout.java(), "-Xmx128m", "-XX:+UseSerialGC"));
         command.addAll(RepoLayout.operatorLaunch(root));
         command.add("relay");
-        relay = ManagedProcess.start("relay", command, env, workDir.resolve("logs"));
+        ManagedProcess relay = ManagedProcess.start("relay-" + index + "-" + relayStarts.incrementAndGet(), command, env,
+                workDir.resolve("logs"));
+        relays[index] = relay;
         relay.awaitOutput(out -> out.contains("porthole relay started"), Duration.ofSeconds(60));
     }
 
@@ -233,11 +258,22 @@ public final class LocalPorthole implements AutoCloseable {
         }
     }
 
-    /** Stops the separate relay process, if there is one. */
-    public void stopRelay() {
-        if (relay != null) {
-            relay.close();
+    /** The name relay replica {@code index} reports as (its Events' reportingInstance), as a pod's name would be. */
+    public static String relayInstance(int index) {
+        return "porthole-relay-local-" + index;
+    }
+
+    /** Stops relay replica {@code index}'s process (SIGTERM: it drains, as a pod being deleted does). */
+    public void stopRelay(int index) {
+        if (relays[index] != null) {
+            relays[index].close();
         }
+    }
+
+    /** Every relay replica's client address, as {@code porthole connect --relay} takes them. */
+    public String relayClientAddresses() {
+        return java.util.Arrays.stream(clientPorts).mapToObj(port -> relayAddress + ":" + port)
+                .collect(java.util.stream.Collectors.joining(","));
     }
 
     public void restartOperator() {
@@ -275,9 +311,13 @@ public final class LocalPorthole implements AutoCloseable {
         return operator;
     }
 
-    /** The relay's own process, when it runs apart from the operator (as the chart installs it). */
+    /** Relay replica 0's own process, when the relay runs apart from the operator (as the chart installs it). */
     public Optional<ManagedProcess> relay() {
-        return Optional.ofNullable(relay);
+        return relay(0);
+    }
+
+    public Optional<ManagedProcess> relay(int index) {
+        return Optional.ofNullable(relays[index]);
     }
 
     public Path workDir() {
@@ -307,7 +347,9 @@ public final class LocalPorthole implements AutoCloseable {
         synchronized (clients) {
             clients.forEach(ManagedProcess::close);
         }
-        stopRelay();
+        for (int i = 0; i < relays.length; i++) {
+            stopRelay(i);
+        }
         stopOperator();
         if (ownsCluster) {
             cluster.close();

@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
@@ -30,6 +31,8 @@ final class E2eFixture {
     static final int POSTGRES_PORT = 5432;
     static final int REDIS_PORT = 6379;
     static final int HTTP_PORT = 8080;
+    /** Relay replicas of the shared system, apart from the operator, as the chart's default installs them. */
+    static final int RELAY_REPLICAS = 2;
     private static LocalPorthole system;
 
     private E2eFixture() {
@@ -37,7 +40,7 @@ final class E2eFixture {
 
     static synchronized LocalPorthole system(TestCluster cluster) {
         if (system == null) {
-            system = LocalPorthole.startOnRealNode(cluster, Path.of("target", "e2e").toAbsolutePath());
+            system = LocalPorthole.startOnRealNode(cluster, Path.of("target", "e2e").toAbsolutePath(), RELAY_REPLICAS);
             Runtime.getRuntime().addShutdownHook(new Thread(system::close, "e2e-system-stop"));
         }
         return system;
@@ -77,13 +80,55 @@ final class E2eFixture {
         return r.stdout();
     }
 
-    /** Applies a forward as alice (who, in on-call, may port-forward) and waits until it is Active with its agent connected. */
+    /**
+     * Applies a forward as alice (who, in on-call, may port-forward) and waits until it is Active with its agent
+     * connected to every relay replica (each replica opens sessions only for agents linked to it).
+     */
     static PortForward activeForward(LocalPorthole sys, TestNamespace ns, String name, String pod, int port, String ttl,
                                      String extraSpec) {
         apply(sys, Identity.ALICE, ns, forwardYaml(name, pod, port, ttl, extraSpec));
-        return await().atMost(Duration.ofSeconds(60)).until(() -> get(sys, ns, name), pf -> pf != null && pf.getStatus() != null
-                && pf.getStatus().getPhase() == Phase.Active
+        PortForward active = await().atMost(Duration.ofSeconds(60)).until(() -> get(sys, ns, name), pf -> pf != null
+                && pf.getStatus() != null && pf.getStatus().getPhase() == Phase.Active
                 && pf.getStatus().getConditions().stream().anyMatch(c -> "AgentConnected".equals(c.getType()) && "True".equals(c.getStatus())));
+        awaitLinked(sys, ns, name, RELAY_REPLICAS);
+        return active;
+    }
+
+    /** Waits until {@code replicas} relay replicas have each reported the forward's agent connected. */
+    static void awaitLinked(LocalPorthole sys, TestNamespace ns, String forward, long replicas) {
+        await().atMost(Duration.ofSeconds(60)).until(() -> linkedReplicas(sys, ns, forward) >= replicas);
+    }
+
+    /** Relay replicas whose latest word on the forward's agent is that it connected. */
+    static long linkedReplicas(LocalPorthole sys, TestNamespace ns, String forward) {
+        Map<String, String> latest = new java.util.HashMap<>();
+        for (Event e : events(sys, ns, forward)) {
+            if ("AgentConnected".equals(e.getReason()) || "AgentDisconnected".equals(e.getReason())) {
+                latest.put(String.valueOf(e.getReportingInstance()), e.getReason());
+            }
+        }
+        return latest.values().stream().filter("AgentConnected"::equals).count();
+    }
+
+    /** Waits until relay replica {@code index} has reported the forward's agent connected since {@code since}. */
+    static void awaitLinkedSince(LocalPorthole sys, TestNamespace ns, String forward, int index, java.time.Instant since) {
+        String instance = LocalPorthole.relayInstance(index);
+        await().atMost(Duration.ofSeconds(60)).until(() -> events(sys, ns, forward).stream()
+                .anyMatch(e -> "AgentConnected".equals(e.getReason()) && instance.equals(e.getReportingInstance())
+                        && !java.time.Instant.parse(e.getEventTime().getTime()).isBefore(since)));
+    }
+
+    /** What an interactive psql printed after {@code marker} on its line (it prints query results as they come). */
+    static String afterMarker(ManagedProcess prompt, String marker) {
+        String out = prompt.awaitOutput(o -> o.contains(marker) && o.substring(o.indexOf(marker)).contains("\n"),
+                Duration.ofSeconds(20));
+        String line = out.substring(out.indexOf(marker) + marker.length());
+        return line.substring(0, line.indexOf('\n')).strip();
+    }
+
+    /** AgentConnected Events of the forward, one per relay replica each time an agent linked it. */
+    static long agentLinks(LocalPorthole sys, TestNamespace ns, String forward) {
+        return events(sys, ns, forward).stream().filter(e -> "AgentConnected".equals(e.getReason())).count();
     }
 
     static String forwardYaml(String name, String pod, int port, String ttl, String extraSpec) {

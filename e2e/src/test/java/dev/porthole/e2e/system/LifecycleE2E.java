@@ -164,32 +164,26 @@ class LifecycleE2E {
         ManagedProcess cli = connected(sys, Identity.ALICE, ns, "steady", local);
         ManagedProcess prompt = HostClients.psqlInteractive("psql-prompt", local, sys.workDir().resolve("logs"));
         prompt.sendLine("SELECT 'before:' || pg_backend_pid();");
-        String backend = backendOf(prompt, "before:");
+        String backend = E2eFixture.afterMarker(prompt, "before:");
+        long links = E2eFixture.agentLinks(sys, ns, "steady");
 
         // when
         sys.restartOperator();
 
         // then: the same connection answers, from the same server process, and nothing reconnected
         prompt.sendLine("SELECT 'after:' || pg_backend_pid();");
-        assertThat(backendOf(prompt, "after:")).isEqualTo(backend);
+        assertThat(E2eFixture.afterMarker(prompt, "after:")).isEqualTo(backend);
         assertThat(prompt.isAlive()).isTrue();
         int again = FreePorts.next();
         connected(sys, Identity.ALICE, ns, "steady", again);
         assertThat(psql(again, "SELECT 'new'")).isEqualTo("new");
-        assertThat(E2eFixture.events(sys, ns, "steady").stream().filter(e -> "AgentConnected".equals(e.getReason())))
-                .as("the agent kept its relay connection").hasSize(1);
+        assertThat(E2eFixture.agentLinks(sys, ns, "steady")).as("the agent kept its relay connections").isEqualTo(links);
         // and the operator that started after the forward still ends it on time, cutting the live prompt
         await().atMost(Duration.ofSeconds(100)).until(() -> get(sys, ns, "steady") == null);
         assertThat(Duration.between(expiresAt, Instant.now())).isLessThan(Duration.ofSeconds(2));
+        prompt.sendLine("SELECT 'expired';");
         assertThat(prompt.awaitExit(Duration.ofSeconds(10))).isNotZero();
         cli.close();
-    }
-
-    private static String backendOf(ManagedProcess prompt, String marker) {
-        String out = prompt.awaitOutput(o -> o.contains(marker) && o.substring(o.indexOf(marker)).contains("\n"),
-                Duration.ofSeconds(20));
-        String line = out.substring(out.indexOf(marker) + marker.length());
-        return line.substring(0, line.indexOf('\n')).strip();
     }
 
     @Test
@@ -213,8 +207,7 @@ class LifecycleE2E {
                 .contains("agent " + first.getName() + " ended before its forward (exit code 137")
                 .contains("injected " + replacement + " (replacement 1 of 3)"));
         await().atMost(Duration.ofSeconds(30)).until(() -> get(sys, ns, "sturdy").getStatus().getAgent().getContainer()
-                .equals(replacement) && E2eFixture.events(sys, ns, "sturdy").stream()
-                .filter(e -> "AgentConnected".equals(e.getReason())).count() >= 2);
+                .equals(replacement) && E2eFixture.agentLinks(sys, ns, "sturdy") >= 2L * E2eFixture.RELAY_REPLICAS);
         assertThat(psql(local, "SELECT 'after'")).isEqualTo("after");
         assertThat(cli.isAlive()).as("porthole connect kept its listener").isTrue();
     }
@@ -235,7 +228,7 @@ class LifecycleE2E {
             // agent, told so by the relay, exits
             await().atMost(Duration.ofSeconds(20)).until(() -> get(sys, ns, "flip").getStatus().getPhase() == Phase.Rejected);
             assertThat(before.awaitExit(Duration.ofSeconds(10))).isEqualTo(ConnectCommand.EXIT_REJECTED);
-            assertThat(before.stderr()).contains("rejected by policy: ttl 10m exceeds the policy maximum of 5m");
+            assertThat(before.stderr()).contains("was rejected: ttl 10m exceeds the policy maximum of 5m");
             ContainerStateTerminated ended = await().atMost(Duration.ofSeconds(20)).until(
                     () -> E2eFixture.agentStatus(sys, ns, "db-0").map(st -> st.getState().getTerminated()).orElse(null),
                     t -> t != null);
@@ -249,6 +242,7 @@ class LifecycleE2E {
                     f -> f.getStatus().getPhase() == Phase.Active && f.getStatus().getConditions().stream()
                             .anyMatch(c -> "AgentConnected".equals(c.getType()) && "True".equals(c.getStatus())));
             assertThat(again.getStatus().getAgent().getContainer()).endsWith("-1");
+            E2eFixture.awaitLinked(sys, ns, "flip", E2eFixture.RELAY_REPLICAS);
             assertThat(event(sys, ns, "flip", "AgentReplaced").getNote()).contains("exit code 0");
             int local = FreePorts.next();
             connected(sys, Identity.ALICE, ns, "flip", local);
