@@ -219,7 +219,7 @@ class SessionOpeningChannelTest extends AdmissionTestSupport {
     }
 
     @Test
-    @DisplayName("a pass presented where the forward's agent is no longer connected is refused as unavailable")
+    @DisplayName("a pass presented where the forward's agent is no longer connected is refused as unavailable, and not spent")
     void noAgentOnThisReplicaIsRefused() {
         // given: granted, then the agent's control connection goes
         Granted granted = granted();
@@ -240,6 +240,12 @@ class SessionOpeningChannelTest extends AdmissionTestSupport {
             assertThat(d.message()).isEqualTo(reason);
         });
         assertThat(stats()).isEqualTo(new RelayStats(0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1));
+        // a pass refused before it was decided is not spent: once an agent is back it opens
+        Peer agent = dbAgent();
+        RawPeer again = raw(Listener.CLIENT).send(clientPreamble(granted.pass()), CLIENT_HELLO);
+        assertThat(agent.fresh()).singleElement().isInstanceOf(Frame.Dial.class);
+        assertThat(again.closedByRelay()).isFalse();
+        assertThat(openings).hasSize(1);
     }
 
     @Test

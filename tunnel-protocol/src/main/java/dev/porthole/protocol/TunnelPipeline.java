@@ -97,11 +97,7 @@ public final class TunnelPipeline {
      */
     public static ChannelFuture dial(EventLoop loop, SslContext tls, String host, int port, InetSocketAddress connectTo,
                                      Duration keepAlive, ClientHandshake handshake) {
-        return new Bootstrap().group(loop).channel(NioSocketChannel.class)
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
-                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
-                .handler(new ChannelInitializer<SocketChannel>() {
+        return dialler(loop).handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         client(ch, tls, host, port, keepAlive);
@@ -135,11 +131,7 @@ public final class TunnelPipeline {
      */
     public static ChannelFuture dialData(EventLoop loop, InetSocketAddress relay, DataPreamble preamble, SslContext tls,
                                          Duration keepAlive, SessionHandshake handshake) {
-        return new Bootstrap().group(loop).channel(NioSocketChannel.class)
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
-                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
-                .handler(new ChannelInitializer<SocketChannel>() {
+        return dialler(loop).handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         // first in the pipeline: its channelActive writes the preamble before TLS writes anything
@@ -157,6 +149,14 @@ public final class TunnelPipeline {
                                         + f.cause().getMessage()));
                     }
                 });
+    }
+
+    /** What every connection dialled to a relay starts from: no Nagle, a 10 s connect timeout, the write watermarks. */
+    private static Bootstrap dialler(EventLoop loop) {
+        return new Bootstrap().group(loop).channel(NioSocketChannel.class)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK);
     }
 
     private static String describe(String host, int port, InetSocketAddress connectTo) {

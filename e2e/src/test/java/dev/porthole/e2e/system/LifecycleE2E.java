@@ -235,6 +235,7 @@ class LifecycleE2E {
             assertThat(ended.getExitCode()).isZero();
 
             // when the policy is relaxed
+            java.time.Instant relaxed = java.time.Instant.now();
             apply(sys, Identity.ADMIN, ns, policyYaml(policy, ns, "1h"));
 
             // then a new agent serves it
@@ -242,7 +243,9 @@ class LifecycleE2E {
                     f -> f.getStatus().getPhase() == Phase.Active && f.getStatus().getConditions().stream()
                             .anyMatch(c -> "AgentConnected".equals(c.getType()) && "True".equals(c.getStatus())));
             assertThat(again.getStatus().getAgent().getContainer()).endsWith("-1");
-            E2eFixture.awaitLinked(sys, ns, "flip", E2eFixture.RELAY_REPLICAS);
+            for (int replica = 0; replica < E2eFixture.RELAY_REPLICAS; replica++) {
+                E2eFixture.awaitLinkedSince(sys, ns, "flip", replica, relaxed); // the new agent, on every replica
+            }
             assertThat(event(sys, ns, "flip", "AgentReplaced").getNote()).contains("exit code 0");
             int local = FreePorts.next();
             connected(sys, Identity.ALICE, ns, "flip", local);
