@@ -52,6 +52,8 @@ public final class SocketSplice extends ChannelInboundHandlerAdapter implements 
     /** Which direction ended first: null while both are open. */
     private Boolean socketEndedFirst;
     private boolean inputEnded;
+    /** Whether the stream's peer reset the stream (rather than this socket ending it). */
+    private boolean resetByStreamPeer;
     private boolean ended;
     private long bytesFromSocket;
     private long bytesToSocket;
@@ -92,6 +94,11 @@ public final class SocketSplice extends ChannelInboundHandlerAdapter implements 
      */
     public Boolean socketEndedFirst() {
         return socketEndedFirst;
+    }
+
+    /** Whether the stream ended because its peer reset it (its reason is then the peer's, not this socket's). */
+    public boolean resetByStreamPeer() {
+        return resetByStreamPeer;
     }
 
     // --- socket side ---
@@ -204,6 +211,7 @@ public final class SocketSplice extends ChannelInboundHandlerAdapter implements 
 
     @Override
     public void onReset(Stream stream, EndReason reason, String message) {
+        resetByStreamPeer = true;
         releaseEarly();
         // the reset's reason is the end's: closing the socket first would report its own close as the cause
         finish(reason, message);

@@ -343,7 +343,11 @@ public final class Agent implements AutoCloseable {
         SocketSplice splice = new SocketSplice((reason, message, fromTarget, toTarget) -> {
             // the first side to finish names the end, as the relay decided it when it saw the streams
             Boolean targetFirst = self[0].socketEndedFirst();
-            EndReason end = targetFirst == null ? (reason == null ? EndReason.CLIENT_CLOSED : reason)
+            // a client that cancels its stream (its local socket went before its half-close was read) ended it, not
+            // the target: the relay reads an agent's CANCELLED as the target's doing
+            boolean clientCancelled = targetFirst == null && self[0].resetByStreamPeer() && reason == EndReason.CANCELLED;
+            EndReason end = clientCancelled ? EndReason.CLIENT_CLOSED
+                    : targetFirst == null ? (reason == null ? EndReason.CLIENT_CLOSED : reason)
                     : targetFirst ? EndReason.TARGET_CLOSED : EndReason.CLIENT_CLOSED;
             report(link, dial, end, targetFirst == null && reason != null ? message
                     : end == EndReason.TARGET_CLOSED ? "target closed the connection" : "client closed the connection",
