@@ -7,9 +7,7 @@ import dev.porthole.protocol.Frame;
 import dev.porthole.protocol.SessionTicket;
 import dev.porthole.protocol.pki.ClientIdentity;
 import dev.porthole.protocol.DataRefusal;
-import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.EventLoop;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -278,9 +276,7 @@ final class ClientSession {
         }
         if (client != null && agentSide == null && refusal != null && client.isActive()) {
             // before pairing no byte of the agent's has reached the client: a refusal says why, where TLS would start
-            ByteBuf said = client.alloc().buffer();
-            refusal.writeTo(said);
-            client.writeAndFlush(said).addListener(ChannelFutureListener.CLOSE);
+            refusal.sendAndClose(client);
         } else if (client != null) {
             client.close();
         }
@@ -340,10 +336,5 @@ final class ClientSession {
 
     int requestId() {
         return requestId;
-    }
-
-    /** The client's control connection on this replica, if its session was granted here; else null. */
-    SessionRequests control() {
-        return control;
     }
 }

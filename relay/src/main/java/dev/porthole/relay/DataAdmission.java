@@ -7,7 +7,6 @@ import dev.porthole.protocol.ProtocolException;
 import dev.porthole.protocol.TunnelPipeline;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import java.net.InetSocketAddress;
@@ -94,9 +93,7 @@ final class DataAdmission extends ByteToMessageDecoder {
                 LOG.atInfo().addKeyValue("listener", external ? "external client" : "client")
                         .addKeyValue("peer", ProxyProtocol.clientOf(channel)).addKeyValue("session", pass.sessionId())
                         .addKeyValue("reason", message).log("session refused on its data connection");
-                ByteBuf said = ctx.alloc().buffer();
-                new DataRefusal(reason, message).writeTo(said);
-                ctx.writeAndFlush(said).addListener(ChannelFutureListener.CLOSE);
+                new DataRefusal(reason, message).sendAndClose(channel);
             }
         });
     }

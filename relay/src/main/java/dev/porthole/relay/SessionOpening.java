@@ -71,7 +71,7 @@ final class SessionOpening {
                 + remote.getAddress().getHostAddress() + ", the session was granted to "
                 + pass.clientAddress().getHostAddress()
                 : !now.isBefore(identity.notAfter()) ? "certificate expired at " + identity.notAfter()
-                : relay.spentPasses.spent(pass) ? "session pass for " + pass.sessionId() + " was used already" : null;
+                : relay.spentPasses.usedAlready(pass);
         if (invalid != null) {
             deny(EndReason.DENIED, invalid);
             return;

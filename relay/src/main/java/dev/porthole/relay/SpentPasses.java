@@ -26,9 +26,9 @@ final class SpentPasses {
 
     /** Why {@code pass} cannot be spent (used already, or too many live), or null once it is recorded as spent. */
     synchronized String spend(SessionPass pass) {
-        forgetExpired();
-        if (spent.containsKey(key(pass))) {
-            return "session pass for " + pass.sessionId() + " was used already";
+        String used = usedAlready(pass);
+        if (used != null) {
+            return used;
         }
         if (spent.size() >= MAX) {
             return "the relay holds " + MAX + " live session passes; try again in a few seconds";
@@ -37,10 +37,10 @@ final class SpentPasses {
         return null;
     }
 
-    /** Whether {@code pass} was spent here already (a check before the work of opening; {@link #spend} decides). */
-    synchronized boolean spent(SessionPass pass) {
+    /** Why {@code pass} was spent here already, or null (a check before the work of opening; {@link #spend} decides). */
+    synchronized String usedAlready(SessionPass pass) {
         forgetExpired();
-        return spent.containsKey(key(pass));
+        return spent.containsKey(key(pass)) ? "session pass for " + pass.sessionId() + " was used already" : null;
     }
 
     private void forgetExpired() {

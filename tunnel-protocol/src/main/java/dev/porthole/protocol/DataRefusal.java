@@ -1,6 +1,8 @@
 package dev.porthole.protocol;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -22,6 +24,13 @@ public record DataRefusal(EndReason reason, String message) {
         byte[] text = message.getBytes(StandardCharsets.UTF_8);
         int length = Math.min(text.length, MAX_MESSAGE);
         out.writeInt(MAGIC).writeByte(reason.code()).writeShort(length).writeBytes(text, 0, length);
+    }
+
+    /** Writes this refusal on {@code channel}, then closes it once written. */
+    public void sendAndClose(Channel channel) {
+        ByteBuf said = channel.alloc().buffer();
+        writeTo(said);
+        channel.writeAndFlush(said).addListener(ChannelFutureListener.CLOSE);
     }
 
     /** Reads a refusal once it is all buffered (else null, consuming nothing). */

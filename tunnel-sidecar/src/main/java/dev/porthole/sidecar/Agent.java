@@ -132,11 +132,6 @@ public final class Agent implements AutoCloseable {
         return connectedRelays > 0;
     }
 
-    /** Relay replicas this agent has a control connection to. */
-    public int connectedRelays() {
-        return connectedRelays;
-    }
-
     /** Sessions currently open (each a data connection and, once the handshake passed, a target connection). */
     public int streamCount() {
         return sessionCount;
